@@ -10,9 +10,10 @@ set -euo pipefail
 
 FRAGMENT="$SMKEX_ROOT/qemu/smkex.config"
 TARBALL=/usr/src/linux-source-6.12.tar.xz
-[ -f "$TARBALL" ] || die "$TARBALL missing: run scripts/setup.sh"
 
 kdir=$(kernel_dir)
+# `kernel.sh --dir` only prints where the tree for the current inputs lives.
+if [ "${1:-}" = --dir ]; then echo "$kdir"; exit 0; fi
 log="$kdir.log"
 mkdir -p "$(dirname "$kdir")"
 
@@ -22,6 +23,7 @@ if [ -f "$kdir/.smkex-built" ]; then
   exit 0
 fi
 
+[ -f "$TARBALL" ] || die "$TARBALL missing: run scripts/setup.sh"
 if [ ! -f "$kdir/Makefile" ]; then
   step "kernel: unpacking $TARBALL (about a minute)"
   tmp="$kdir.unpack"

@@ -48,6 +48,17 @@ else
   step "cargo: bindgen-cli $BINDGEN_VERSION present"
 fi
 
+# cargo-fuzz drives the protocol core's fuzz target (the test command runs it
+# briefly); it needs the nightly-only sanitizer flags, allowed on this stable
+# toolchain through RUSTC_BOOTSTRAP=1 in rust/proto/fuzz/run.sh.
+FUZZ_VERSION=0.13.2
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$FUZZ_VERSION" ]; then
+  step "cargo: installing cargo-fuzz $FUZZ_VERSION (about a minute)"
+  cargo install --locked --version "$FUZZ_VERSION" cargo-fuzz
+else
+  step "cargo: cargo-fuzz $FUZZ_VERSION present"
+fi
+
 # virtme-ng boots a kernel build directory with the host's root file system.
 VNG_VERSION=1.42
 if [ "$(vng --version 2>/dev/null | awk '{print $2}')" != "$VNG_VERSION" ]; then

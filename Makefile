@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0
+# Build smkex.ko against a configured and built kernel tree.
+#
+#   make                 # against the cached test kernel (scripts/kernel.sh)
+#   make KDIR=/path      # against another Rust-enabled 6.12 tree
+#   make check           # build, then check the object (see scripts/check-module.sh)
+#   make clean
+SHELL := /bin/bash
+KDIR ?= $(shell scripts/kernel.sh --dir)
+KBUILD := $(MAKE) -C $(KDIR) LLVM=1 M=$(CURDIR)
+PROTO_OBJ := rust/smkex_proto.o
+BUILD_LOG := build/kbuild.log
+
+all: check
+
+# cargo decides what is stale; the object is rewritten only when it changed.
+$(PROTO_OBJ): FORCE
+	scripts/build-proto.sh $(KDIR) $@
+
+smkex.ko: $(PROTO_OBJ) FORCE
+	@mkdir -p build
+	set -o pipefail; $(KBUILD) modules 2>&1 | tee $(BUILD_LOG)
+
+check: smkex.ko
+	scripts/check-module.sh smkex.ko $(BUILD_LOG)
+
+clean:
+	$(KBUILD) clean
+	rm -rf build $(PROTO_OBJ)
+
+.PHONY: all check clean FORCE
