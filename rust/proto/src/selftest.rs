@@ -32,6 +32,9 @@ const SHA256_ABC: [u8; 32] = hex32(b"ba7816bf8f01cfea414140de5dae2223b00361a3961
 const HKDF_IKM: [u8; 22] = [0x0b; 22];
 const HKDF_SALT: [u8; 13] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 const HKDF_INFO: [u8; 10] = [0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9];
+// Evaluated at compile time only: an out-of-range index here is a build
+// error, never a run-time panic.
+#[allow(clippy::indexing_slicing)]
 const HKDF_OKM: [u8; 42] = {
     let a = hex32(b"3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf");
     let b: [u8; 10] = [0x34, 0x00, 0x72, 0x08, 0xd5, 0xb8, 0x87, 0x18, 0x58, 0x65];
@@ -89,6 +92,9 @@ fn hkdf_sha256() -> Result<(), SelfTestFailure> {
 }
 
 /// Decodes 64 hex digits at compile time (invalid digits fail the build).
+/// Only ever evaluated in `const` items, so its indexing and panic are
+/// compile-time checks, not run-time panics.
+#[allow(clippy::indexing_slicing, clippy::panic)]
 const fn hex32(s: &[u8; 64]) -> [u8; 32] {
     const fn nibble(c: u8) -> u8 {
         match c {
