@@ -116,13 +116,21 @@ pub enum FailureReason {
     Timeout = 9,
     /// The peer closed or reset the connection before completion.
     PeerClosed = 10,
+    /// The transport saw handshake bytes where they do not belong: on a
+    /// subflow other than the record's channel, or more bytes on a subflow
+    /// than its records (MPTCP channel integrity, DESIGN.md §2). Detected by
+    /// the caller and reported through [`crate::Session::abort`].
+    ChannelIntegrity = 11,
+    /// A local failure of the caller (e.g. a send error, no memory),
+    /// reported through [`crate::Session::abort`].
+    LocalError = 12,
     /// An internal invariant failed (unreachable; fail closed).
-    Internal = 11,
+    Internal = 13,
 }
 
 impl FailureReason {
     /// Every reason, in number order.
-    pub const ALL: [FailureReason; 11] = [
+    pub const ALL: [FailureReason; 13] = [
         FailureReason::BindingHashMismatch,
         FailureReason::MalformedRecord,
         FailureReason::WrongChannel,
@@ -133,6 +141,8 @@ impl FailureReason {
         FailureReason::BadFinished,
         FailureReason::Timeout,
         FailureReason::PeerClosed,
+        FailureReason::ChannelIntegrity,
+        FailureReason::LocalError,
         FailureReason::Internal,
     ];
 
@@ -154,7 +164,9 @@ impl FailureReason {
             8 => Some(FailureReason::BadFinished),
             9 => Some(FailureReason::Timeout),
             10 => Some(FailureReason::PeerClosed),
-            11 => Some(FailureReason::Internal),
+            11 => Some(FailureReason::ChannelIntegrity),
+            12 => Some(FailureReason::LocalError),
+            13 => Some(FailureReason::Internal),
             _ => None,
         }
     }
@@ -172,6 +184,8 @@ impl FailureReason {
             FailureReason::BadFinished => "bad-finished",
             FailureReason::Timeout => "timeout",
             FailureReason::PeerClosed => "peer-closed",
+            FailureReason::ChannelIntegrity => "channel-integrity",
+            FailureReason::LocalError => "local-error",
             FailureReason::Internal => "internal",
         }
     }

@@ -205,7 +205,8 @@ impl Session {
     }
 
     /// Event: `channel` (its subflow) can carry data. The client's record
-    /// for that channel is queued for sending.
+    /// for that channel (queued since creation) is handed out by the next
+    /// [`Session::poll`]. Data received on a channel also marks it usable.
     pub fn channel_up(&mut self, channel: Channel) {
         self.up |= channel_bit(channel);
     }
@@ -224,6 +225,17 @@ impl Session {
     pub fn peer_closed(&mut self, _channel: Channel) {
         if self.running() {
             self.fail(FailureReason::PeerClosed);
+        }
+    }
+
+    /// Event: the caller detected a failure the core cannot see (e.g.
+    /// [`FailureReason::ChannelIntegrity`] from the per-subflow byte
+    /// accounting, or [`FailureReason::LocalError`]). Fails an unfinished
+    /// handshake with `reason` (zeroizing its secrets, reported once by
+    /// `poll`); ignored once the session is complete or failed.
+    pub fn abort(&mut self, reason: FailureReason) {
+        if self.running() {
+            self.fail(reason);
         }
     }
 

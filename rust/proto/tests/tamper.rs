@@ -552,7 +552,9 @@ fn failure_reason_numbers_are_stable() {
         (BadFinished, 8),
         (Timeout, 9),
         (PeerClosed, 10),
-        (Internal, 11),
+        (ChannelIntegrity, 11),
+        (LocalError, 12),
+        (Internal, 13),
     ];
     assert_eq!(FailureReason::ALL.len(), expected.len());
     for ((r, n), all) in expected.iter().zip(FailureReason::ALL) {
@@ -562,5 +564,23 @@ fn failure_reason_numbers_are_stable() {
         assert_eq!(FailureReason::from_code(*n), Some(*r));
     }
     assert_eq!(FailureReason::from_code(0), None);
-    assert_eq!(FailureReason::from_code(12), None);
+    assert_eq!(FailureReason::from_code(14), None);
+    assert_eq!(FailureReason::from_code(255), None);
+}
+
+#[test]
+fn abort_fails_an_unfinished_handshake_only() {
+    let (_, mut s) = until_server_answered(1, 2);
+    s.s.abort(ChannelIntegrity);
+    s.pump();
+    assert_eq!(s.failed_with(), Some(ChannelIntegrity));
+    // A later abort does not change the reason.
+    s.s.abort(LocalError);
+    s.pump();
+    assert_eq!(s.failed_with(), Some(ChannelIntegrity));
+    assert_eq!(s.failures_reported, 1);
+    let (mut c, _, _) = common::handshake(1, 2);
+    c.s.abort(ChannelIntegrity);
+    c.pump();
+    assert!(c.complete(), "abort after completion is ignored");
 }
