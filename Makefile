@@ -8,17 +8,17 @@
 SHELL := /bin/bash
 KDIR ?= $(shell scripts/kernel.sh --dir)
 KBUILD := $(MAKE) -C $(KDIR) LLVM=1 M=$(CURDIR)
-PROTO_OBJ := rust/smkex_proto.o
+PROTO_OBJ := build/smkex_proto.o
 BUILD_LOG := build/kbuild.log
 
 all: check
 
 # cargo decides what is stale; the object is rewritten only when it changed.
 $(PROTO_OBJ): FORCE
+	@mkdir -p build
 	scripts/build-proto.sh $(KDIR) $@
 
 smkex.ko: $(PROTO_OBJ) FORCE
-	@mkdir -p build
 	set -o pipefail; $(KBUILD) modules 2>&1 | tee $(BUILD_LOG)
 
 check: smkex.ko
@@ -26,6 +26,6 @@ check: smkex.ko
 
 clean:
 	$(KBUILD) clean
-	rm -rf build $(PROTO_OBJ)
+	rm -rf build
 
 .PHONY: all check clean FORCE

@@ -44,5 +44,7 @@ trap 'rm -rf "$tmp"' EXIT
 # Keep exactly the C ABI (the #[no_mangle] extern "C" functions) global.
 llvm-nm --defined-only --extern-only "$tmp/$member" | awk '$3 ~ /^smkex_proto_/ {print $3}' >"$tmp/keep"
 [ -s "$tmp/keep" ] || die "no smkex_proto_* symbols in $member"
-llvm-objcopy --keep-global-symbols="$tmp/keep" "$tmp/$member" "$out"
+llvm-objcopy --keep-global-symbols="$tmp/keep" "$tmp/$member" "$tmp/out.o"
+# Replace the output only when it changed, so an unchanged core relinks nothing.
+cmp -s "$tmp/out.o" "$out" || mv "$tmp/out.o" "$out"
 step "proto: $(basename "$out") exports $(tr '\n' ' ' <"$tmp/keep")"

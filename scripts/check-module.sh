@@ -3,7 +3,7 @@
 #   scripts/check-module.sh smkex.ko build/kbuild.log
 # - no SIMD/FPU register anywhere in the code (the kernel does not save them);
 # - only relocation types the x86-64 module loader accepts;
-# - no objtool warning in the build log.
+# - no compiler, objtool or modpost warning in the build log.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -26,10 +26,10 @@ if [ -n "$bad" ]; then
   fail=1
 fi
 
-if grep -E 'objtool: ' "$log"; then
-  echo "check: objtool warnings above"
+if grep -iE 'warning:|objtool: ' "$log"; then
+  echo "check: build warnings above"
   fail=1
 fi
 
 [ $fail -eq 0 ] || die "$ko failed the object checks"
-step "check: $ko has no SIMD registers, only loadable relocations, no objtool warnings"
+step "check: $ko has no SIMD registers, only loadable relocations, no build warnings"

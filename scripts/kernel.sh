@@ -63,9 +63,11 @@ step "kernel: building with LLVM=1 on $(nproc) cores (about 20 minutes the first
 start=$(date +%s)
 make LLVM=1 -j"$(nproc)" >>"$log" 2>&1 &
 pid=$!
+ticks=0
 while kill -0 "$pid" 2>/dev/null; do
-  sleep 60
-  kill -0 "$pid" 2>/dev/null && step "kernel: still building, $(( ($(date +%s) - start) / 60 )) min, $(grep -c '^ ' "$log") log lines"
+  sleep 5
+  ticks=$((ticks + 1))
+  [ $((ticks % 12)) = 0 ] && step "kernel: still building, $(( ($(date +%s) - start) / 60 )) min, $(grep -c '^ ' "$log") log lines"
 done
 wait "$pid" || { tail -n 30 "$log"; die "kernel build failed, see $log"; }
 touch .smkex-built

@@ -7,6 +7,8 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 
+#include "smkex_helpers.h"
+
 MODULE_VERSION("0.1.0");
 
 #define SMKEX_TIMEOUT_MIN_MS 100U

@@ -10,7 +10,7 @@
 #include <linux/compiler.h>
 #include <linux/printk.h>
 
-void __noreturn smkex_proto_panic(void);
+#include "smkex_helpers.h"
 
 void __noreturn smkex_proto_panic(void)
 {
