@@ -8,6 +8,37 @@
 //! events ([`Session::channel_up`], [`Session::receive`],
 //! [`Session::timer_expired`], [`Session::peer_closed`]) and after each one
 //! drain [`Session::poll`] until it returns [`Action::Idle`].
+//!
+//! ```
+//! use smkex_proto::{Action, Channel, Role, Session, Status, MAX_RECORD_LEN};
+//!
+//! // The caller supplies fresh random bytes (the kernel: get_random_bytes).
+//! let mut client = Session::new(Role::Client, &[1; 64]);
+//! let mut server = Session::new(Role::Server, &[2; 64]);
+//! let mut buf = [0u8; MAX_RECORD_LEN];
+//! client.channel_up(Channel::One);
+//! client.channel_up(Channel::Two);
+//! // Drains one side's actions, delivering each record to the peer on the
+//! // same channel.
+//! fn shuttle(from: &mut Session, to: &mut Session, buf: &mut [u8; MAX_RECORD_LEN]) {
+//!     loop {
+//!         match from.poll(buf) {
+//!             Action::Idle => return,
+//!             Action::Send { channel, len } => {
+//!                 to.receive(channel, &buf[..len]);
+//!             }
+//!             Action::ArmTimer { .. } | Action::Complete => {}
+//!             Action::Fail(reason) => panic!("failed: {}", reason.name()),
+//!         }
+//!     }
+//! }
+//! shuttle(&mut client, &mut server, &mut buf); // X on 1, N_C on 2
+//! shuttle(&mut server, &mut client, &mut buf); // Y on 1, N_S ‖ h on 2
+//! shuttle(&mut client, &mut server, &mut buf); // Finished on 1
+//! assert_eq!(client.status(), Status::Complete);
+//! assert_eq!(server.status(), Status::Complete);
+//! assert_eq!(client.session_key(), server.session_key());
+//! ```
 #![no_std]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 #![deny(missing_docs)]
