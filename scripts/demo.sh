@@ -11,7 +11,7 @@ if [ "${1:-}" = --guest ]; then
   # Inside the VM.
   insmod smkex.ko
   echo "--- kernel log of smkex:"
-  dmesg | grep 'smkex:'
+  dmesg --notime | grep 'smkex:'
   echo "--- modinfo smkex.ko:"
   modinfo smkex.ko
   rmmod smkex

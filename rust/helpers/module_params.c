@@ -36,6 +36,7 @@ static const struct kernel_param_ops timeout_param_ops = {
 };
 
 module_param_cb(handshake_timeout_ms, &timeout_param_ops, &handshake_timeout_ms, 0644);
+__MODULE_PARM_TYPE(handshake_timeout_ms, "uint");
 MODULE_PARM_DESC(handshake_timeout_ms,
 		 "Default bound on a whole handshake in ms for sockets that do not set SMKEX_TIMEOUT_MS (100..600000, default 10000)");
 
