@@ -54,7 +54,7 @@ pub use record::{
     CLIENT_TO_SERVER_CH2_BYTES, MAX_RECORD_LEN, SERVER_TO_CLIENT_CH1_BYTES, SERVER_TO_CLIENT_CH2_BYTES,
 };
 pub use schedule::{ExportError, MAX_EXPORT_LEN};
-pub use session::{Action, Session, Status, DEFAULT_TIMEOUT_MS, RANDOM_LEN};
+pub use session::{Action, RawAction, Session, Status, DEFAULT_TIMEOUT_MS, RANDOM_LEN};
 
 /// Which side of the connection a session runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

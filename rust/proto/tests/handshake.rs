@@ -257,3 +257,14 @@ fn session_is_small_and_plain() {
     fn is_static<T: 'static + Send + Sync>() {}
     is_static::<Session>();
 }
+
+#[test]
+fn raw_actions_have_stable_numbers() {
+    use smkex_proto::{Action, FailureReason, RawAction};
+    assert_eq!(Action::Idle.to_raw(), RawAction { kind: 0, arg: 0, value: 0 });
+    assert_eq!(Action::Send { channel: Channel::Two, len: 68 }.to_raw(), RawAction { kind: 1, arg: 2, value: 68 });
+    assert_eq!(Action::ArmTimer { millis: 1234 }.to_raw(), RawAction { kind: 2, arg: 0, value: 1234 });
+    assert_eq!(Action::Complete.to_raw(), RawAction { kind: 3, arg: 0, value: 0 });
+    assert_eq!(Action::Fail(FailureReason::BindingHashMismatch).to_raw(), RawAction { kind: 4, arg: 1, value: 0 });
+    assert_eq!(core::mem::size_of::<RawAction>(), 8);
+}
