@@ -130,7 +130,10 @@ fn main() {
         black_box(PublicKey::from(&StaticSecret::from(black_box(scalar))));
     });
     let keygen_ladder = time_us(500, || {
-        black_box(x25519_dalek::x25519(black_box(scalar), x25519_dalek::X25519_BASEPOINT_BYTES));
+        black_box(x25519_dalek::x25519(
+            black_box(scalar),
+            x25519_dalek::X25519_BASEPOINT_BYTES,
+        ));
     });
     let dh = time_us(500, || {
         black_box(secret.diffie_hellman(black_box(&peer)));
@@ -171,10 +174,14 @@ fn main() {
     let ring_dh = ring_generate_and_dh - ring_generate;
     let ring_keygen = ring_generate_and_keygen - ring_generate;
 
-    println!("smkex-proto handshake cost (median of {BATCHES} batches, microseconds per operation)");
+    println!(
+        "smkex-proto handshake cost (median of {BATCHES} batches, microseconds per operation)"
+    );
     println!("(Session is {} bytes)", std::mem::size_of::<Session>());
     println!();
-    println!("full handshake, client side   {client:8.1} us   (keygen, DH, h, HKDF, Finished, records)");
+    println!(
+        "full handshake, client side   {client:8.1} us   (keygen, DH, h, HKDF, Finished, records)"
+    );
     println!("full handshake, server side   {server:8.1} us   (keygen, DH, h, HKDF, Finished check, records)");
     println!();
     println!("components (curve25519-dalek serial field arithmetic, sha2 force-soft):");
@@ -192,7 +199,10 @@ fn main() {
     println!();
     println!("ratios:");
     println!("  dalek DH / ring DH             {:8.2}", dh / ring_dh);
-    println!("  dalek keygen / ring keygen     {:8.2}", keygen / ring_keygen);
+    println!(
+        "  dalek keygen / ring keygen     {:8.2}",
+        keygen / ring_keygen
+    );
     println!("  client handshake / ring DH     {:8.2}", client / ring_dh);
     println!("  server handshake / ring DH     {:8.2}", server / ring_dh);
 }

@@ -2,7 +2,12 @@
 //! inputs there (`cargo run -p smkex-proto --example vectors`). The tests
 //! check the document against the code; this program is how the document's
 //! block was produced.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use hkdf::Hkdf;
 use sha2::Sha256;
@@ -14,7 +19,10 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn drain(s: &mut Session, out: &mut Vec<(Channel, Vec<u8>)>) {
@@ -61,13 +69,23 @@ fn main() {
     drain(&mut s, &mut so);
     assert_eq!(c.session_key(), s.session_key());
     let h = *c.transcript_hash().unwrap();
-    let z = x25519_dalek::x25519(x.clone().try_into().unwrap(), so[0].1[4..].try_into().unwrap());
+    let z = x25519_dalek::x25519(
+        x.clone().try_into().unwrap(),
+        so[0].1[4..].try_into().unwrap(),
+    );
     let mut salt = n_c.clone();
     salt.extend_from_slice(&n_s);
     let (prk, _) = Hkdf::<Sha256>::extract(Some(&salt), &z);
-    let ks = KeySchedule::derive(&z, &n_c.clone().try_into().unwrap(), &n_s.clone().try_into().unwrap(), &h).unwrap();
+    let ks = KeySchedule::derive(
+        &z,
+        &n_c.clone().try_into().unwrap(),
+        &n_s.clone().try_into().unwrap(),
+        &h,
+    )
+    .unwrap();
     let mut exp = [0u8; 32];
-    c.export(b"EXPORTER-smkex-example", b"example context", &mut exp).unwrap();
+    c.export(b"EXPORTER-smkex-example", b"example context", &mut exp)
+        .unwrap();
     println!("client_private        = {}", hex(&x));
     println!("client_nonce          = {}", hex(&n_c));
     println!("server_private        = {}", hex(&y));
@@ -82,8 +100,14 @@ fn main() {
     println!("hkdf_prk              = {}", hex(&prk));
     println!("session_key           = {}", hex(c.session_key().unwrap()));
     println!("finished_key          = {}", hex(&ks.finished_key));
-    println!("exporter_secret       = {}", hex(c.exporter_secret().unwrap()));
-    println!("client_finished       = {}", hex(&ks.client_finished().unwrap()));
+    println!(
+        "exporter_secret       = {}",
+        hex(c.exporter_secret().unwrap())
+    );
+    println!(
+        "client_finished       = {}",
+        hex(&ks.client_finished().unwrap())
+    );
     println!("exporter_label        = {}", hex(b"EXPORTER-smkex-example"));
     println!("exporter_context      = {}", hex(b"example context"));
     println!("exporter_output_32    = {}", hex(&exp));

@@ -40,7 +40,12 @@
 //! assert_eq!(client.session_key(), server.session_key());
 //! ```
 #![no_std]
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -51,7 +56,8 @@ mod session;
 
 pub use record::{
     expected_receive_bytes, expected_send_bytes, RecordType, CLIENT_TO_SERVER_CH1_BYTES,
-    CLIENT_TO_SERVER_CH2_BYTES, MAX_RECORD_LEN, SERVER_TO_CLIENT_CH1_BYTES, SERVER_TO_CLIENT_CH2_BYTES,
+    CLIENT_TO_SERVER_CH2_BYTES, MAX_RECORD_LEN, SERVER_TO_CLIENT_CH1_BYTES,
+    SERVER_TO_CLIENT_CH2_BYTES,
 };
 pub use schedule::{ExportError, MAX_EXPORT_LEN};
 pub use session::{Action, RawAction, Session, Status, DEFAULT_TIMEOUT_MS, RANDOM_LEN};

@@ -35,7 +35,8 @@ pub const MAX_RECORD_LEN: usize = SERVER_NONCE_HASH_RECORD_LEN;
 
 /// Handshake bytes the client sends on channel 1 (= the server receives on
 /// its channel 1): `ClientKeyShare` + `ClientFinished` = 72.
-pub const CLIENT_TO_SERVER_CH1_BYTES: usize = CLIENT_KEY_SHARE_RECORD_LEN + CLIENT_FINISHED_RECORD_LEN;
+pub const CLIENT_TO_SERVER_CH1_BYTES: usize =
+    CLIENT_KEY_SHARE_RECORD_LEN + CLIENT_FINISHED_RECORD_LEN;
 /// Handshake bytes the client sends on channel 2: `ClientNonce` = 36.
 pub const CLIENT_TO_SERVER_CH2_BYTES: usize = CLIENT_NONCE_RECORD_LEN;
 /// Handshake bytes the server sends on channel 1: `ServerKeyShare` = 36.
@@ -120,7 +121,9 @@ impl RecordType {
     pub const fn channel(self) -> Channel {
         match self {
             RecordType::ClientNonce | RecordType::ServerNonceHash => Channel::Two,
-            RecordType::ClientKeyShare | RecordType::ServerKeyShare | RecordType::ClientFinished => Channel::One,
+            RecordType::ClientKeyShare
+            | RecordType::ServerKeyShare
+            | RecordType::ClientFinished => Channel::One,
         }
     }
 
@@ -128,7 +131,9 @@ impl RecordType {
     pub const fn sender(self) -> Role {
         match self {
             RecordType::ServerKeyShare | RecordType::ServerNonceHash => Role::Server,
-            RecordType::ClientKeyShare | RecordType::ClientNonce | RecordType::ClientFinished => Role::Client,
+            RecordType::ClientKeyShare | RecordType::ClientNonce | RecordType::ClientFinished => {
+                Role::Client
+            }
         }
     }
 

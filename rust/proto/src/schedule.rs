@@ -86,7 +86,12 @@ impl KeySchedule {
     /// PRK = HKDF-Extract(salt = N_C ‖ N_S, IKM = Z), then one
     /// HKDF-Expand per secret with info = label ‖ h. Returns `None` only if
     /// HKDF refuses a length (it cannot for these fixed lengths).
-    pub fn derive(z: &[u8; 32], n_c: &[u8; NONCE_LEN], n_s: &[u8; NONCE_LEN], h: &[u8; HASH_LEN]) -> Option<Self> {
+    pub fn derive(
+        z: &[u8; 32],
+        n_c: &[u8; NONCE_LEN],
+        n_s: &[u8; NONCE_LEN],
+        h: &[u8; HASH_LEN],
+    ) -> Option<Self> {
         let mut salt = [0u8; NONCE_LEN * 2];
         let (a, b) = salt.split_at_mut(NONCE_LEN);
         a.copy_from_slice(n_c);
@@ -94,9 +99,15 @@ impl KeySchedule {
         let kdf = Hkdf::<Sha256>::new(Some(&salt), z);
         let mut ks = KeySchedule::empty();
         ks.transcript_hash = *h;
-        let ok = kdf.expand_multi_info(&[LABEL_SESSION_KEY, h], &mut ks.session_key).is_ok()
-            && kdf.expand_multi_info(&[LABEL_FINISHED_KEY, h], &mut ks.finished_key).is_ok()
-            && kdf.expand_multi_info(&[LABEL_EXPORTER_SECRET, h], &mut ks.exporter_secret).is_ok();
+        let ok = kdf
+            .expand_multi_info(&[LABEL_SESSION_KEY, h], &mut ks.session_key)
+            .is_ok()
+            && kdf
+                .expand_multi_info(&[LABEL_FINISHED_KEY, h], &mut ks.finished_key)
+                .is_ok()
+            && kdf
+                .expand_multi_info(&[LABEL_EXPORTER_SECRET, h], &mut ks.exporter_secret)
+                .is_ok();
         if ok {
             Some(ks)
         } else {
@@ -142,7 +153,13 @@ pub fn export(
     // rather than unwrapped.
     let kdf = Hkdf::<Sha256>::from_prk(exporter_secret).map_err(|_| ExportError::NotComplete)?;
     kdf.expand_multi_info(
-        &[LABEL_EXPORTER_OUTPUT, &[out_len], &[label_len], label, &context_hash],
+        &[
+            LABEL_EXPORTER_OUTPUT,
+            &[out_len],
+            &[label_len],
+            label,
+            &context_hash,
+        ],
         out,
     )
     .map_err(|_| ExportError::TooLong)

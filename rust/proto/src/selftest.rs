@@ -21,12 +21,16 @@ pub enum SelfTestFailure {
 }
 
 // RFC 7748 §6.1.
-const ALICE_PRIVATE: [u8; 32] = hex32(b"77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
-const ALICE_PUBLIC: [u8; 32] = hex32(b"8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
-const BOB_PUBLIC: [u8; 32] = hex32(b"de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+const ALICE_PRIVATE: [u8; 32] =
+    hex32(b"77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+const ALICE_PUBLIC: [u8; 32] =
+    hex32(b"8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+const BOB_PUBLIC: [u8; 32] =
+    hex32(b"de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
 const SHARED: [u8; 32] = hex32(b"4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
 
-const SHA256_ABC: [u8; 32] = hex32(b"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+const SHA256_ABC: [u8; 32] =
+    hex32(b"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 
 // RFC 5869 A.1.
 const HKDF_IKM: [u8; 22] = [0x0b; 22];

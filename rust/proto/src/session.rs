@@ -65,12 +65,32 @@ impl Action {
     /// The C-layout form of this action (see [`RawAction`]).
     pub const fn to_raw(self) -> RawAction {
         match self {
-            Action::Idle => RawAction { kind: 0, arg: 0, value: 0 },
+            Action::Idle => RawAction {
+                kind: 0,
+                arg: 0,
+                value: 0,
+            },
             // len <= MAX_RECORD_LEN (68), so the cast is exact.
-            Action::Send { channel, len } => RawAction { kind: 1, arg: channel as u8, value: len as u32 },
-            Action::ArmTimer { millis } => RawAction { kind: 2, arg: 0, value: millis },
-            Action::Complete => RawAction { kind: 3, arg: 0, value: 0 },
-            Action::Fail(reason) => RawAction { kind: 4, arg: reason.code(), value: 0 },
+            Action::Send { channel, len } => RawAction {
+                kind: 1,
+                arg: channel as u8,
+                value: len as u32,
+            },
+            Action::ArmTimer { millis } => RawAction {
+                kind: 2,
+                arg: 0,
+                value: millis,
+            },
+            Action::Complete => RawAction {
+                kind: 3,
+                arg: 0,
+                value: 0,
+            },
+            Action::Fail(reason) => RawAction {
+                kind: 4,
+                arg: reason.code(),
+                value: 0,
+            },
         }
     }
 }
@@ -106,7 +126,10 @@ struct RxBuf {
 
 impl RxBuf {
     const fn new() -> Self {
-        RxBuf { buf: [0; MAX_RECORD_LEN], len: 0 }
+        RxBuf {
+            buf: [0; MAX_RECORD_LEN],
+            len: 0,
+        }
     }
 }
 
@@ -299,12 +322,18 @@ impl Session {
     /// Handshake bytes received on `channel` so far (counted up to and
     /// including a failing byte).
     pub fn bytes_received(&self, channel: Channel) -> u32 {
-        self.bytes_received.get(channel_index(channel)).copied().unwrap_or(0)
+        self.bytes_received
+            .get(channel_index(channel))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Handshake bytes handed out for sending on `channel` so far.
     pub fn bytes_sent(&self, channel: Channel) -> u32 {
-        self.bytes_sent.get(channel_index(channel)).copied().unwrap_or(0)
+        self.bytes_sent
+            .get(channel_index(channel))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The next action. Call repeatedly after every event until it returns
@@ -320,12 +349,17 @@ impl Session {
         }
         if self.timer_pending {
             self.timer_pending = false;
-            return Action::ArmTimer { millis: self.timeout_ms };
+            return Action::ArmTimer {
+                millis: self.timeout_ms,
+            };
         }
         for ty in RecordType::ALL {
             if self.pending & ty.bit() != 0 && self.up & channel_bit(ty.channel()) != 0 {
                 return match self.emit(ty, out) {
-                    Ok(len) => Action::Send { channel: ty.channel(), len },
+                    Ok(len) => Action::Send {
+                        channel: ty.channel(),
+                        len,
+                    },
                     Err(reason) => {
                         out.zeroize();
                         self.fail(reason);
@@ -346,13 +380,19 @@ impl Session {
         Action::Idle
     }
 
-    fn emit(&mut self, ty: RecordType, out: &mut [u8; MAX_RECORD_LEN]) -> Result<usize, FailureReason> {
+    fn emit(
+        &mut self,
+        ty: RecordType,
+        out: &mut [u8; MAX_RECORD_LEN],
+    ) -> Result<usize, FailureReason> {
         let mut body = [0u8; MAX_RECORD_LEN];
         let body_len = ty.body_len();
         {
             let dst = body.get_mut(..body_len).ok_or(FailureReason::Internal)?;
             match ty {
-                RecordType::ClientKeyShare | RecordType::ServerKeyShare => dst.copy_from_slice(&self.own_share),
+                RecordType::ClientKeyShare | RecordType::ServerKeyShare => {
+                    dst.copy_from_slice(&self.own_share)
+                }
                 RecordType::ClientNonce => dst.copy_from_slice(&self.own_nonce),
                 RecordType::ServerNonceHash => {
                     let (n, h) = dst.split_at_mut(NONCE_LEN);
@@ -366,7 +406,11 @@ impl Session {
                 }
             }
         }
-        let result = record::encode(ty, body.get(..body_len).ok_or(FailureReason::Internal)?, out);
+        let result = record::encode(
+            ty,
+            body.get(..body_len).ok_or(FailureReason::Internal)?,
+            out,
+        );
         body.zeroize();
         let len = result?;
         self.pending &= !ty.bit();
@@ -427,7 +471,11 @@ impl Session {
         let body_len = ty.body_len();
         body.get_mut(..body_len)
             .ok_or(FailureReason::Internal)?
-            .copy_from_slice(rx.buf.get(record::HEADER_LEN..ty.record_len()).ok_or(FailureReason::Internal)?);
+            .copy_from_slice(
+                rx.buf
+                    .get(record::HEADER_LEN..ty.record_len())
+                    .ok_or(FailureReason::Internal)?,
+            );
         rx.buf.zeroize();
         rx.len = 0;
         self.received |= ty.bit();
@@ -443,7 +491,9 @@ impl Session {
             }
             RecordType::ClientNonce => copy_exact(&mut self.peer_nonce, body)?,
             RecordType::ServerNonceHash => {
-                let (n, h) = body.split_at_checked(NONCE_LEN).ok_or(FailureReason::Internal)?;
+                let (n, h) = body
+                    .split_at_checked(NONCE_LEN)
+                    .ok_or(FailureReason::Internal)?;
                 copy_exact(&mut self.peer_nonce, n)?;
                 copy_exact(&mut self.peer_hash, h)?;
             }
@@ -476,7 +526,9 @@ impl Session {
 
     /// Z = X25519(own secret, peer share); all-zero Z fails.
     fn shared_secret(&self) -> Result<[u8; 32], FailureReason> {
-        let shared = self.secret.diffie_hellman(&PublicKey::from(self.peer_share));
+        let shared = self
+            .secret
+            .diffie_hellman(&PublicKey::from(self.peer_share));
         let z = *shared.as_bytes();
         if bool::from(z.ct_eq(&[0u8; 32])) {
             return Err(FailureReason::LowOrderKey);
@@ -486,7 +538,12 @@ impl Session {
 
     fn server_respond(&mut self) -> Result<(), FailureReason> {
         let mut z = self.shared_secret()?;
-        let h = schedule::binding_hash(&self.peer_share, &self.peer_nonce, &self.own_share, &self.own_nonce);
+        let h = schedule::binding_hash(
+            &self.peer_share,
+            &self.peer_nonce,
+            &self.own_share,
+            &self.own_nonce,
+        );
         let keys = KeySchedule::derive(&z, &self.peer_nonce, &self.own_nonce, &h);
         z.zeroize();
         self.keys = keys.ok_or(FailureReason::Internal)?;
@@ -495,7 +552,12 @@ impl Session {
     }
 
     fn client_finish(&mut self) -> Result<(), FailureReason> {
-        let h = schedule::binding_hash(&self.own_share, &self.own_nonce, &self.peer_share, &self.peer_nonce);
+        let h = schedule::binding_hash(
+            &self.own_share,
+            &self.own_nonce,
+            &self.peer_share,
+            &self.peer_nonce,
+        );
         if !bool::from(h.ct_eq(&self.peer_hash)) {
             return Err(FailureReason::BindingHashMismatch);
         }

@@ -1,6 +1,11 @@
 //! End-to-end handshakes in memory over two simulated channels, in every
 //! delivery order the protocol allows and in several chunkings.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 
@@ -40,7 +45,13 @@ fn deliver(side: &mut Side, ch: Channel, bytes: &[u8], chunking: Chunking) {
 
 /// Delivers two records on different channels, either one after the other
 /// in the given order, or (interleave) alternating one byte from each.
-fn deliver_pair(side: &mut Side, first: (Channel, &[u8]), second: (Channel, &[u8]), chunking: Chunking, interleave: bool) {
+fn deliver_pair(
+    side: &mut Side,
+    first: (Channel, &[u8]),
+    second: (Channel, &[u8]),
+    chunking: Chunking,
+    interleave: bool,
+) {
     if interleave {
         let (mut a, mut b) = (first.1, second.1);
         while !a.is_empty() || !b.is_empty() {
@@ -63,7 +74,14 @@ fn deliver_pair(side: &mut Side, first: (Channel, &[u8]), second: (Channel, &[u8
 /// the order in which the server receives X / N_C, the order in which the
 /// client receives Y / N_S‖h, the chunking, and whether the two records
 /// of a flight are interleaved byte by byte.
-fn run(client_ch1_first: bool, server_x_first: bool, client_y_first: bool, chunking: Chunking, interleave: bool, seeds: (u64, u64)) -> (Side, Side) {
+fn run(
+    client_ch1_first: bool,
+    server_x_first: bool,
+    client_y_first: bool,
+    chunking: Chunking,
+    interleave: bool,
+    seeds: (u64, u64),
+) -> (Side, Side) {
     let mut c = Side::new(Role::Client, seeds.0);
     let mut s = Side::new(Role::Server, seeds.1);
     assert_eq!(c.timer, Some(DEFAULT_TIMEOUT_MS));
@@ -84,23 +102,38 @@ fn run(client_ch1_first: bool, server_x_first: bool, client_y_first: bool, chunk
     s.up(Channel::One);
     let x = c.record(Channel::One, 0);
     let nc = c.record(Channel::Two, 0);
-    let (first, second) = if server_x_first { ((Channel::One, &x[..]), (Channel::Two, &nc[..])) } else { ((Channel::Two, &nc[..]), (Channel::One, &x[..])) };
+    let (first, second) = if server_x_first {
+        ((Channel::One, &x[..]), (Channel::Two, &nc[..]))
+    } else {
+        ((Channel::Two, &nc[..]), (Channel::One, &x[..]))
+    };
     if interleave {
         deliver_pair(&mut s, first, second, chunking, true);
     } else {
         deliver(&mut s, first.0, first.1, chunking);
         // The server answers only after both client records arrived.
-        assert!(s.sent[0].is_empty() && s.sent[1].is_empty(), "server answered early");
+        assert!(
+            s.sent[0].is_empty() && s.sent[1].is_empty(),
+            "server answered early"
+        );
         assert_eq!(s.s.status(), Status::Handshaking);
         deliver(&mut s, second.0, second.1, chunking);
     }
     assert_eq!(s.sent[0].len(), 1, "server sent Y");
     assert_eq!(s.sent[1].len(), 1, "server sent N_S||h");
-    assert_eq!(s.s.status(), Status::Handshaking, "server must wait for Finished");
+    assert_eq!(
+        s.s.status(),
+        Status::Handshaking,
+        "server must wait for Finished"
+    );
     assert!(s.s.session_key().is_none());
     let y = s.record(Channel::One, 0);
     let nsh = s.record(Channel::Two, 0);
-    let (first, second) = if client_y_first { ((Channel::One, &y[..]), (Channel::Two, &nsh[..])) } else { ((Channel::Two, &nsh[..]), (Channel::One, &y[..])) };
+    let (first, second) = if client_y_first {
+        ((Channel::One, &y[..]), (Channel::Two, &nsh[..]))
+    } else {
+        ((Channel::Two, &nsh[..]), (Channel::One, &y[..]))
+    };
     if interleave {
         deliver_pair(&mut c, first, second, chunking, true);
     } else {
@@ -132,8 +165,16 @@ fn check_agree(c: &Side, s: &Side) {
     assert_eq!(a, b);
     for ch in [Channel::One, Channel::Two] {
         for (side, role) in [(c, Role::Client), (s, Role::Server)] {
-            assert_eq!(side.s.bytes_received(ch) as usize, expected_receive_bytes(role, ch), "{role:?} {ch:?} received");
-            assert_eq!(side.s.bytes_sent(ch) as usize, expected_send_bytes(role, ch), "{role:?} {ch:?} sent");
+            assert_eq!(
+                side.s.bytes_received(ch) as usize,
+                expected_receive_bytes(role, ch),
+                "{role:?} {ch:?} received"
+            );
+            assert_eq!(
+                side.s.bytes_sent(ch) as usize,
+                expected_send_bytes(role, ch),
+                "{role:?} {ch:?} sent"
+            );
             let sent: usize = side.sent[idx(ch)].iter().map(Vec::len).sum();
             assert_eq!(sent, expected_send_bytes(role, ch));
         }
@@ -148,12 +189,26 @@ fn every_delivery_order_and_chunking_completes_with_equal_keys() {
         for server_x_first in [true, false] {
             for client_y_first in [true, false] {
                 for chunking in [Chunking::Whole, Chunking::Bytewise, Chunking::Growing] {
-                    let (c, s) = run(client_ch1_first, server_x_first, client_y_first, chunking, false, (1, 2));
+                    let (c, s) = run(
+                        client_ch1_first,
+                        server_x_first,
+                        client_y_first,
+                        chunking,
+                        false,
+                        (1, 2),
+                    );
                     check_agree(&c, &s);
                     keys.insert(*c.s.session_key().unwrap());
                     runs += 1;
                 }
-                let (c, s) = run(client_ch1_first, server_x_first, client_y_first, Chunking::Bytewise, true, (1, 2));
+                let (c, s) = run(
+                    client_ch1_first,
+                    server_x_first,
+                    client_y_first,
+                    Chunking::Bytewise,
+                    true,
+                    (1, 2),
+                );
                 check_agree(&c, &s);
                 keys.insert(*c.s.session_key().unwrap());
                 runs += 1;
@@ -199,13 +254,19 @@ fn session_key_exporter_secret_and_finished_key_are_distinct() {
 fn exporter_rules() {
     let mut fresh = Session::new(Role::Client, &common::random(1));
     let mut out = [0u8; 16];
-    assert_eq!(fresh.export(b"x", b"", &mut out), Err(ExportError::NotComplete));
+    assert_eq!(
+        fresh.export(b"x", b"", &mut out),
+        Err(ExportError::NotComplete)
+    );
     let mut buf = [0u8; smkex_proto::MAX_RECORD_LEN];
     let _ = fresh.poll(&mut buf);
     let (c, _, _) = handshake(1, 2);
     let mut big = [0u8; MAX_EXPORT_LEN + 1];
     assert_eq!(c.s.export(b"x", b"", &mut big), Err(ExportError::TooLong));
-    assert_eq!(c.s.export(&[b'a'; 256], b"", &mut out), Err(ExportError::LabelTooLong));
+    assert_eq!(
+        c.s.export(&[b'a'; 256], b"", &mut out),
+        Err(ExportError::LabelTooLong)
+    );
     let mut max = [0u8; MAX_EXPORT_LEN];
     c.s.export(b"x", b"", &mut max).unwrap();
     assert!(max.iter().any(|&b| b != 0));
@@ -261,10 +322,49 @@ fn session_is_small_and_plain() {
 #[test]
 fn raw_actions_have_stable_numbers() {
     use smkex_proto::{Action, FailureReason, RawAction};
-    assert_eq!(Action::Idle.to_raw(), RawAction { kind: 0, arg: 0, value: 0 });
-    assert_eq!(Action::Send { channel: Channel::Two, len: 68 }.to_raw(), RawAction { kind: 1, arg: 2, value: 68 });
-    assert_eq!(Action::ArmTimer { millis: 1234 }.to_raw(), RawAction { kind: 2, arg: 0, value: 1234 });
-    assert_eq!(Action::Complete.to_raw(), RawAction { kind: 3, arg: 0, value: 0 });
-    assert_eq!(Action::Fail(FailureReason::BindingHashMismatch).to_raw(), RawAction { kind: 4, arg: 1, value: 0 });
+    assert_eq!(
+        Action::Idle.to_raw(),
+        RawAction {
+            kind: 0,
+            arg: 0,
+            value: 0
+        }
+    );
+    assert_eq!(
+        Action::Send {
+            channel: Channel::Two,
+            len: 68
+        }
+        .to_raw(),
+        RawAction {
+            kind: 1,
+            arg: 2,
+            value: 68
+        }
+    );
+    assert_eq!(
+        Action::ArmTimer { millis: 1234 }.to_raw(),
+        RawAction {
+            kind: 2,
+            arg: 0,
+            value: 1234
+        }
+    );
+    assert_eq!(
+        Action::Complete.to_raw(),
+        RawAction {
+            kind: 3,
+            arg: 0,
+            value: 0
+        }
+    );
+    assert_eq!(
+        Action::Fail(FailureReason::BindingHashMismatch).to_raw(),
+        RawAction {
+            kind: 4,
+            arg: 1,
+            value: 0
+        }
+    );
     assert_eq!(core::mem::size_of::<RawAction>(), 8);
 }

@@ -1,7 +1,12 @@
 //! Property tests: arbitrary events and byte streams, in arbitrary chunking
 //! and interleaving, never panic and always end in completion or a defined
 //! failure; valid transcripts in any chunking complete with equal keys.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 
@@ -85,7 +90,11 @@ fn run_events(role: Role, events: &[Event], t: &Transcript) -> Side {
             Event::Record(i, c, offset, chunk) => {
                 let (natural, rec) = &records[*i];
                 // Mostly the record's own channel, sometimes the other one.
-                let channel = if *c && *offset % 5 == 0 { natural.other() } else { *natural };
+                let channel = if *c && *offset % 5 == 0 {
+                    natural.other()
+                } else {
+                    *natural
+                };
                 let start = if *offset < 60 { 0 } else { offset % rec.len() };
                 for piece in rec[start..].chunks(*chunk) {
                     feed(&mut side, channel, piece);
@@ -134,7 +143,9 @@ fn check_invariants(side: &Side) {
     assert!(side.failures_reported <= 1);
     // Never more bytes sent on a channel than a handshake has.
     for c in [Channel::One, Channel::Two] {
-        assert!(side.s.bytes_sent(c) as usize <= smkex_proto::expected_send_bytes(side.s.role(), c));
+        assert!(
+            side.s.bytes_sent(c) as usize <= smkex_proto::expected_send_bytes(side.s.role(), c)
+        );
     }
 }
 
@@ -226,7 +237,12 @@ proptest! {
 /// The event sequence of a genuine handshake for `role`, records cut in
 /// pieces of `chunk` bytes.
 fn valid_events(role: Role, chunk: usize) -> Vec<Event> {
-    let mut v = vec![Event::Up(false), Event::Up(true), Event::Record(0, false, 0, chunk), Event::Record(1, false, 0, chunk)];
+    let mut v = vec![
+        Event::Up(false),
+        Event::Up(true),
+        Event::Record(0, false, 0, chunk),
+        Event::Record(1, false, 0, chunk),
+    ];
     if role == Role::Server {
         v.push(Event::Record(2, false, 0, chunk));
     }

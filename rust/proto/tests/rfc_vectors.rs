@@ -1,7 +1,12 @@
 //! Published test vectors of the primitives, as the crate is built:
 //! RFC 7748 §5.2 and §6.1 (X25519), RFC 5869 A.1–A.3 (HKDF-SHA256),
 //! RFC 4231 cases 1–4, 6, 7 (HMAC-SHA256). Values copied from the RFCs.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 
@@ -51,22 +56,38 @@ fn iterate(n: usize) -> [u8; 32] {
 
 #[test]
 fn rfc7748_5_2_one_iteration() {
-    assert_eq!(iterate(1), h32("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079"));
+    assert_eq!(
+        iterate(1),
+        h32("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079")
+    );
 }
 
 #[test]
 fn rfc7748_5_2_thousand_iterations() {
-    assert_eq!(iterate(1000), h32("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51"));
+    assert_eq!(
+        iterate(1000),
+        h32("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51")
+    );
 }
 
 #[test]
 fn rfc7748_6_1_diffie_hellman() {
-    let a = StaticSecret::from(h32("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
-    let b = StaticSecret::from(h32("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"));
+    let a = StaticSecret::from(h32(
+        "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+    ));
+    let b = StaticSecret::from(h32(
+        "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+    ));
     let pa = PublicKey::from(&a);
     let pb = PublicKey::from(&b);
-    assert_eq!(pa.as_bytes(), &h32("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"));
-    assert_eq!(pb.as_bytes(), &h32("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"));
+    assert_eq!(
+        pa.as_bytes(),
+        &h32("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+    );
+    assert_eq!(
+        pb.as_bytes(),
+        &h32("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
+    );
     let k = h32("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
     assert_eq!(a.diffie_hellman(&pb).as_bytes(), &k);
     assert_eq!(b.diffie_hellman(&pa).as_bytes(), &k);
@@ -142,7 +163,11 @@ fn rfc4231_hmac_sha256() {
     for (i, (key, data, want)) in cases.iter().enumerate() {
         let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
         mac.update(data);
-        assert_eq!(mac.finalize().into_bytes().as_slice(), &hex(want)[..], "case index {i}");
+        assert_eq!(
+            mac.finalize().into_bytes().as_slice(),
+            &hex(want)[..],
+            "case index {i}"
+        );
     }
 }
 

@@ -1,7 +1,12 @@
 //! Checks the test vectors of Documentation/protocol.md §9 against the
 //! code: the vectors are parsed from the document itself, so a change to
 //! either side without the other fails here.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 
@@ -47,11 +52,16 @@ fn vectors() -> BTreeMap<String, Vec<u8>> {
 }
 
 fn v32(v: &BTreeMap<String, Vec<u8>>, name: &str) -> [u8; 32] {
-    v.get(name).unwrap_or_else(|| panic!("vector {name} missing")).as_slice().try_into().unwrap()
+    v.get(name)
+        .unwrap_or_else(|| panic!("vector {name} missing"))
+        .as_slice()
+        .try_into()
+        .unwrap()
 }
 
 fn get<'a>(v: &'a BTreeMap<String, Vec<u8>>, name: &str) -> &'a [u8] {
-    v.get(name).unwrap_or_else(|| panic!("vector {name} missing"))
+    v.get(name)
+        .unwrap_or_else(|| panic!("vector {name} missing"))
 }
 
 fn random_of(private: [u8; 32], nonce: [u8; 32]) -> [u8; 64] {
@@ -65,11 +75,25 @@ fn random_of(private: [u8; 32], nonce: [u8; 32]) -> [u8; 64] {
 fn spec_lists_exactly_the_expected_vectors() {
     let names: Vec<String> = vectors().keys().cloned().collect();
     let mut want = vec![
-        "client_private", "client_nonce", "server_private", "server_nonce",
-        "record_client_key_share", "record_client_nonce", "record_server_key_share",
-        "record_server_nonce_hash", "record_client_finished", "shared_secret_z",
-        "transcript_hash_h", "hkdf_prk", "session_key", "finished_key", "exporter_secret",
-        "client_finished", "exporter_label", "exporter_context", "exporter_output_32",
+        "client_private",
+        "client_nonce",
+        "server_private",
+        "server_nonce",
+        "record_client_key_share",
+        "record_client_nonce",
+        "record_server_key_share",
+        "record_server_nonce_hash",
+        "record_client_finished",
+        "shared_secret_z",
+        "transcript_hash_h",
+        "hkdf_prk",
+        "session_key",
+        "finished_key",
+        "exporter_secret",
+        "client_finished",
+        "exporter_label",
+        "exporter_context",
+        "exporter_output_32",
     ];
     want.sort();
     assert_eq!(names, want);
@@ -84,26 +108,53 @@ fn handshake_reproduces_the_spec_vectors() {
     let mut s = Side::from_random(Role::Server, &random_of(v32(&v, "server_private"), n_s));
     c.up(Channel::One);
     c.up(Channel::Two);
-    assert_eq!(to_hex(&c.record(Channel::One, 0)), to_hex(get(&v, "record_client_key_share")));
-    assert_eq!(to_hex(&c.record(Channel::Two, 0)), to_hex(get(&v, "record_client_nonce")));
+    assert_eq!(
+        to_hex(&c.record(Channel::One, 0)),
+        to_hex(get(&v, "record_client_key_share"))
+    );
+    assert_eq!(
+        to_hex(&c.record(Channel::Two, 0)),
+        to_hex(get(&v, "record_client_nonce"))
+    );
     // The server is driven with the document's bytes, not the client's.
     s.recv(Channel::One, get(&v, "record_client_key_share"));
     s.recv(Channel::Two, get(&v, "record_client_nonce"));
-    assert_eq!(to_hex(&s.record(Channel::One, 0)), to_hex(get(&v, "record_server_key_share")));
-    assert_eq!(to_hex(&s.record(Channel::Two, 0)), to_hex(get(&v, "record_server_nonce_hash")));
+    assert_eq!(
+        to_hex(&s.record(Channel::One, 0)),
+        to_hex(get(&v, "record_server_key_share"))
+    );
+    assert_eq!(
+        to_hex(&s.record(Channel::Two, 0)),
+        to_hex(get(&v, "record_server_nonce_hash"))
+    );
     c.recv(Channel::One, get(&v, "record_server_key_share"));
     c.recv(Channel::Two, get(&v, "record_server_nonce_hash"));
     assert!(c.complete());
-    assert_eq!(to_hex(&c.record(Channel::One, 1)), to_hex(get(&v, "record_client_finished")));
+    assert_eq!(
+        to_hex(&c.record(Channel::One, 1)),
+        to_hex(get(&v, "record_client_finished"))
+    );
     s.recv(Channel::One, get(&v, "record_client_finished"));
     assert!(s.complete());
 
     for side in [&c, &s] {
-        assert_eq!(side.s.transcript_hash().unwrap(), &v32(&v, "transcript_hash_h"));
+        assert_eq!(
+            side.s.transcript_hash().unwrap(),
+            &v32(&v, "transcript_hash_h")
+        );
         assert_eq!(side.s.session_key().unwrap(), &v32(&v, "session_key"));
-        assert_eq!(side.s.exporter_secret().unwrap(), &v32(&v, "exporter_secret"));
+        assert_eq!(
+            side.s.exporter_secret().unwrap(),
+            &v32(&v, "exporter_secret")
+        );
         let mut out = [0u8; 32];
-        side.s.export(get(&v, "exporter_label"), get(&v, "exporter_context"), &mut out).unwrap();
+        side.s
+            .export(
+                get(&v, "exporter_label"),
+                get(&v, "exporter_context"),
+                &mut out,
+            )
+            .unwrap();
         assert_eq!(out, v32(&v, "exporter_output_32"));
     }
     assert_eq!(get(&v, "exporter_label"), b"EXPORTER-smkex-example");
@@ -137,11 +188,27 @@ fn key_schedule_reproduces_the_spec_vectors() {
     let nsh: Vec<u8> = n_s.iter().chain(h.iter()).copied().collect();
     let fin = ks.client_finished().unwrap();
     for (ty, body, name) in [
-        (RecordType::ClientKeyShare, &x[..], "record_client_key_share"),
+        (
+            RecordType::ClientKeyShare,
+            &x[..],
+            "record_client_key_share",
+        ),
         (RecordType::ClientNonce, &n_c[..], "record_client_nonce"),
-        (RecordType::ServerKeyShare, &y[..], "record_server_key_share"),
-        (RecordType::ServerNonceHash, &nsh[..], "record_server_nonce_hash"),
-        (RecordType::ClientFinished, &fin[..], "record_client_finished"),
+        (
+            RecordType::ServerKeyShare,
+            &y[..],
+            "record_server_key_share",
+        ),
+        (
+            RecordType::ServerNonceHash,
+            &nsh[..],
+            "record_server_nonce_hash",
+        ),
+        (
+            RecordType::ClientFinished,
+            &fin[..],
+            "record_client_finished",
+        ),
     ] {
         let mut buf = [0u8; smkex_proto::MAX_RECORD_LEN];
         let n = record::encode(ty, body, &mut buf).unwrap();
@@ -154,7 +221,13 @@ fn key_schedule_reproduces_the_spec_vectors() {
 /// The failure table of §6 lists every reason with its number and name.
 #[test]
 fn spec_failure_table_matches_the_code() {
-    let section = SPEC.split("## 6. Failure reasons").nth(1).expect("section 6").split("\n## ").next().unwrap();
+    let section = SPEC
+        .split("## 6. Failure reasons")
+        .nth(1)
+        .expect("section 6")
+        .split("\n## ")
+        .next()
+        .unwrap();
     let mut rows = Vec::new();
     for line in section.lines() {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
@@ -164,7 +237,10 @@ fn spec_failure_table_matches_the_code() {
             }
         }
     }
-    let want: Vec<(u8, String)> = FailureReason::ALL.iter().map(|r| (r.code(), format!("{r:?}"))).collect();
+    let want: Vec<(u8, String)> = FailureReason::ALL
+        .iter()
+        .map(|r| (r.code(), format!("{r:?}")))
+        .collect();
     assert_eq!(rows, want);
 }
 
@@ -181,6 +257,9 @@ fn spec_labels_match_the_code() {
         LABEL_EXPORTER_OUTPUT,
     ] {
         let quoted = format!("`{}`", std::str::from_utf8(label).unwrap());
-        assert!(SPEC.contains(&quoted), "label {quoted} not in the spec's label table");
+        assert!(
+            SPEC.contains(&quoted),
+            "label {quoted} not in the spec's label table"
+        );
     }
 }

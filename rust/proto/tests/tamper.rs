@@ -1,6 +1,11 @@
 //! Tampering, misrouting and malformed input: every case must fail with the
 //! exact reason stated here.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 
@@ -15,7 +20,13 @@ use FailureReason::*;
 /// expects the record type `expected` next, gives when the record's byte at
 /// `pos` is XORed with `mask` (header positions only). Body positions are
 /// handled by the callers.
-fn header_flip_reason(role: Role, channel: Channel, expected: RecordType, pos: usize, mask: u8) -> FailureReason {
+fn header_flip_reason(
+    role: Role,
+    channel: Channel,
+    expected: RecordType,
+    pos: usize,
+    mask: u8,
+) -> FailureReason {
     assert!(pos < HEADER_LEN);
     if pos > 0 {
         // Version or length byte: always malformed.
@@ -31,7 +42,11 @@ fn header_flip_reason(role: Role, channel: Channel, expected: RecordType, pos: u
     } else {
         // Another record this side may receive on this channel, but it is
         // not the one expected now.
-        assert_eq!(ty, RecordType::ClientFinished, "only the Finished can be that");
+        assert_eq!(
+            ty,
+            RecordType::ClientFinished,
+            "only the Finished can be that"
+        );
         OutOfOrderRecord
     }
 }
@@ -68,12 +83,25 @@ fn flipping_any_byte_of_server_key_share_fails_client() {
     for pos in 0..y.len() {
         for mask in masks_for(pos) {
             let want = if pos < HEADER_LEN {
-                header_flip_reason(Role::Client, Channel::One, RecordType::ServerKeyShare, pos, mask)
+                header_flip_reason(
+                    Role::Client,
+                    Channel::One,
+                    RecordType::ServerKeyShare,
+                    pos,
+                    mask,
+                )
             } else {
                 BindingHashMismatch
             };
             for y_first in [true, false] {
-                let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: c0.timer, completions: 0, failure: None, failures_reported: 0 };
+                let mut c = Side {
+                    s: c0.s.clone(),
+                    sent: c0.sent.clone(),
+                    timer: c0.timer,
+                    completions: 0,
+                    failure: None,
+                    failures_reported: 0,
+                };
                 if y_first {
                     c.recv(Channel::One, &flipped(&y, pos, mask));
                     c.recv(Channel::Two, &nsh);
@@ -81,7 +109,11 @@ fn flipping_any_byte_of_server_key_share_fails_client() {
                     c.recv(Channel::Two, &nsh);
                     c.recv(Channel::One, &flipped(&y, pos, mask));
                 }
-                assert_eq!(c.failed_with(), Some(want), "pos {pos} mask {mask:#04x} y_first {y_first}");
+                assert_eq!(
+                    c.failed_with(),
+                    Some(want),
+                    "pos {pos} mask {mask:#04x} y_first {y_first}"
+                );
                 assert!(c.s.session_key().is_none());
                 assert_eq!(c.sent[0].len(), 1, "no Finished after a failure");
                 cases += 1;
@@ -110,15 +142,36 @@ fn flipping_any_byte_of_client_key_share_fails() {
             s.recv(Channel::Two, &nc);
             s.recv(Channel::One, &flipped(&x, pos, mask));
             if pos < HEADER_LEN {
-                let want = header_flip_reason(Role::Server, Channel::One, RecordType::ClientKeyShare, pos, mask);
+                let want = header_flip_reason(
+                    Role::Server,
+                    Channel::One,
+                    RecordType::ClientKeyShare,
+                    pos,
+                    mask,
+                );
                 assert_eq!(s.failed_with(), Some(want), "pos {pos} mask {mask:#04x}");
                 continue;
             }
-            assert_eq!(s.s.status(), Status::Handshaking, "pos {pos} mask {mask:#04x}");
-            let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: c0.timer, completions: 0, failure: None, failures_reported: 0 };
+            assert_eq!(
+                s.s.status(),
+                Status::Handshaking,
+                "pos {pos} mask {mask:#04x}"
+            );
+            let mut c = Side {
+                s: c0.s.clone(),
+                sent: c0.sent.clone(),
+                timer: c0.timer,
+                completions: 0,
+                failure: None,
+                failures_reported: 0,
+            };
             c.recv(Channel::One, &s.record(Channel::One, 0));
             c.recv(Channel::Two, &s.record(Channel::Two, 0));
-            assert_eq!(c.failed_with(), Some(BindingHashMismatch), "pos {pos} mask {mask:#04x}");
+            assert_eq!(
+                c.failed_with(),
+                Some(BindingHashMismatch),
+                "pos {pos} mask {mask:#04x}"
+            );
             body_cases += 1;
         }
     }
@@ -142,14 +195,35 @@ fn any_channel_2_tamper_fails() {
             s.recv(Channel::One, &x);
             s.recv(Channel::Two, &flipped(&nc, pos, mask));
             if pos < HEADER_LEN {
-                let want = header_flip_reason(Role::Server, Channel::Two, RecordType::ClientNonce, pos, mask);
-                assert_eq!(s.failed_with(), Some(want), "N_C pos {pos} mask {mask:#04x}");
+                let want = header_flip_reason(
+                    Role::Server,
+                    Channel::Two,
+                    RecordType::ClientNonce,
+                    pos,
+                    mask,
+                );
+                assert_eq!(
+                    s.failed_with(),
+                    Some(want),
+                    "N_C pos {pos} mask {mask:#04x}"
+                );
                 continue;
             }
-            let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: c0.timer, completions: 0, failure: None, failures_reported: 0 };
+            let mut c = Side {
+                s: c0.s.clone(),
+                sent: c0.sent.clone(),
+                timer: c0.timer,
+                completions: 0,
+                failure: None,
+                failures_reported: 0,
+            };
             c.recv(Channel::Two, &s.record(Channel::Two, 0));
             c.recv(Channel::One, &s.record(Channel::One, 0));
-            assert_eq!(c.failed_with(), Some(BindingHashMismatch), "N_C pos {pos} mask {mask:#04x}");
+            assert_eq!(
+                c.failed_with(),
+                Some(BindingHashMismatch),
+                "N_C pos {pos} mask {mask:#04x}"
+            );
         }
     }
     // N_S ‖ h on its way to the client.
@@ -158,15 +232,32 @@ fn any_channel_2_tamper_fails() {
     let nsh = s.record(Channel::Two, 0);
     for pos in 0..nsh.len() {
         for mask in masks_for(pos) {
-            let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: c0.timer, completions: 0, failure: None, failures_reported: 0 };
+            let mut c = Side {
+                s: c0.s.clone(),
+                sent: c0.sent.clone(),
+                timer: c0.timer,
+                completions: 0,
+                failure: None,
+                failures_reported: 0,
+            };
             c.recv(Channel::One, &y);
             c.recv(Channel::Two, &flipped(&nsh, pos, mask));
             let want = if pos < HEADER_LEN {
-                header_flip_reason(Role::Client, Channel::Two, RecordType::ServerNonceHash, pos, mask)
+                header_flip_reason(
+                    Role::Client,
+                    Channel::Two,
+                    RecordType::ServerNonceHash,
+                    pos,
+                    mask,
+                )
             } else {
                 BindingHashMismatch
             };
-            assert_eq!(c.failed_with(), Some(want), "N_S||h pos {pos} mask {mask:#04x}");
+            assert_eq!(
+                c.failed_with(),
+                Some(want),
+                "N_S||h pos {pos} mask {mask:#04x}"
+            );
         }
     }
 }
@@ -179,7 +270,14 @@ fn flipping_any_byte_of_finished_fails_server() {
     let fin = c.record(Channel::One, 1);
     for pos in 0..fin.len() {
         for mask in masks_for(pos) {
-            let mut s = Side { s: s0.s.clone(), sent: s0.sent.clone(), timer: s0.timer, completions: 0, failure: None, failures_reported: 0 };
+            let mut s = Side {
+                s: s0.s.clone(),
+                sent: s0.sent.clone(),
+                timer: s0.timer,
+                completions: 0,
+                failure: None,
+                failures_reported: 0,
+            };
             s.recv(Channel::One, &flipped(&fin, pos, mask));
             let want = if pos == 0 {
                 // The expected record is the Finished; the others this side
@@ -238,18 +336,46 @@ fn record_on_the_wrong_channel_fails() {
     let (c0, s0) = until_server_answered(1, 2);
     let y = s0.record(Channel::One, 0);
     let nsh = s0.record(Channel::Two, 0);
-    let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: None, completions: 0, failure: None, failures_reported: 0 };
+    let mut c = Side {
+        s: c0.s.clone(),
+        sent: c0.sent.clone(),
+        timer: None,
+        completions: 0,
+        failure: None,
+        failures_reported: 0,
+    };
     c.recv(Channel::Two, &y);
     assert_eq!(c.failed_with(), Some(WrongChannel), "Y on channel 2");
-    let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: None, completions: 0, failure: None, failures_reported: 0 };
+    let mut c = Side {
+        s: c0.s.clone(),
+        sent: c0.sent.clone(),
+        timer: None,
+        completions: 0,
+        failure: None,
+        failures_reported: 0,
+    };
     c.recv(Channel::One, &nsh);
     assert_eq!(c.failed_with(), Some(WrongChannel), "N_S||h on channel 1");
 
-    let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: None, completions: 0, failure: None, failures_reported: 0 };
+    let mut c = Side {
+        s: c0.s.clone(),
+        sent: c0.sent.clone(),
+        timer: None,
+        completions: 0,
+        failure: None,
+        failures_reported: 0,
+    };
     c.recv(Channel::One, &y);
     c.recv(Channel::Two, &nsh);
     let fin = c.record(Channel::One, 1);
-    let mut s = Side { s: s0.s.clone(), sent: s0.sent.clone(), timer: None, completions: 0, failure: None, failures_reported: 0 };
+    let mut s = Side {
+        s: s0.s.clone(),
+        sent: s0.sent.clone(),
+        timer: None,
+        completions: 0,
+        failure: None,
+        failures_reported: 0,
+    };
     s.recv(Channel::Two, &fin);
     assert_eq!(s.failed_with(), Some(WrongChannel), "Finished on channel 2");
 }
@@ -276,14 +402,28 @@ fn truncated_records_fail() {
     let y = s0.record(Channel::One, 0);
     let nsh = s0.record(Channel::Two, 0);
     for cut in [1, 3, 4, 20, 35] {
-        let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: None, completions: 0, failure: None, failures_reported: 0 };
+        let mut c = Side {
+            s: c0.s.clone(),
+            sent: c0.sent.clone(),
+            timer: None,
+            completions: 0,
+            failure: None,
+            failures_reported: 0,
+        };
         c.recv(Channel::Two, &nsh);
         assert_eq!(c.recv(Channel::One, &y[..cut]), cut);
         assert_eq!(c.s.status(), Status::Handshaking);
         c.s.timer_expired();
         c.pump();
         assert_eq!(c.failed_with(), Some(Timeout), "cut {cut}");
-        let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: None, completions: 0, failure: None, failures_reported: 0 };
+        let mut c = Side {
+            s: c0.s.clone(),
+            sent: c0.sent.clone(),
+            timer: None,
+            completions: 0,
+            failure: None,
+            failures_reported: 0,
+        };
         c.recv(Channel::One, &y[..cut]);
         c.s.peer_closed(Channel::One);
         c.pump();
@@ -292,12 +432,26 @@ fn truncated_records_fail() {
     // A record whose length field says it is short.
     let mut short = y[..y.len() - 1].to_vec();
     short[3] = 31;
-    let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: None, completions: 0, failure: None, failures_reported: 0 };
+    let mut c = Side {
+        s: c0.s.clone(),
+        sent: c0.sent.clone(),
+        timer: None,
+        completions: 0,
+        failure: None,
+        failures_reported: 0,
+    };
     assert_eq!(c.recv(Channel::One, &short), 4, "fails at the length byte");
     assert_eq!(c.failed_with(), Some(MalformedRecord));
     // A truncated N_S‖h followed by the start of something else: the
     // bytes are taken as its body and h does not match.
-    let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: None, completions: 0, failure: None, failures_reported: 0 };
+    let mut c = Side {
+        s: c0.s.clone(),
+        sent: c0.sent.clone(),
+        timer: None,
+        completions: 0,
+        failure: None,
+        failures_reported: 0,
+    };
     c.recv(Channel::One, &y);
     c.recv(Channel::Two, &nsh[..40]);
     c.recv(Channel::Two, &nsh[..28]);
@@ -314,16 +468,35 @@ fn oversized_records_and_trailing_bytes_fail() {
         let mut big = y.clone();
         big[2..4].copy_from_slice(&len.to_be_bytes());
         big.extend_from_slice(&[0u8; 40]);
-        let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: None, completions: 0, failure: None, failures_reported: 0 };
+        let mut c = Side {
+            s: c0.s.clone(),
+            sent: c0.sent.clone(),
+            timer: None,
+            completions: 0,
+            failure: None,
+            failures_reported: 0,
+        };
         let consumed = c.recv(Channel::One, &big);
         assert!(consumed <= HEADER_LEN, "stops at the header");
         assert_eq!(c.failed_with(), Some(MalformedRecord), "len {len}");
     }
     // Bytes after the only record a channel carries, in the same call or
     // later: a new "record" whose type byte decides the reason.
-    for (extra, want) in [(0x03u8, DuplicateRecord), (0x00, MalformedRecord), (0x04, WrongChannel), (0x01, UnexpectedRecord)] {
+    for (extra, want) in [
+        (0x03u8, DuplicateRecord),
+        (0x00, MalformedRecord),
+        (0x04, WrongChannel),
+        (0x01, UnexpectedRecord),
+    ] {
         for same_call in [true, false] {
-            let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: None, completions: 0, failure: None, failures_reported: 0 };
+            let mut c = Side {
+                s: c0.s.clone(),
+                sent: c0.sent.clone(),
+                timer: None,
+                completions: 0,
+                failure: None,
+                failures_reported: 0,
+            };
             if same_call {
                 let mut v = y.clone();
                 v.push(extra);
@@ -337,7 +510,14 @@ fn oversized_records_and_trailing_bytes_fail() {
     }
     // Trailing bytes in the call that delivers the client's last record:
     // the server cannot have sent anything more, so this fails too.
-    let mut c = Side { s: c0.s.clone(), sent: c0.sent.clone(), timer: None, completions: 0, failure: None, failures_reported: 0 };
+    let mut c = Side {
+        s: c0.s.clone(),
+        sent: c0.sent.clone(),
+        timer: None,
+        completions: 0,
+        failure: None,
+        failures_reported: 0,
+    };
     c.recv(Channel::One, &y);
     let mut v = nsh.clone();
     v.push(0x04);
@@ -422,15 +602,27 @@ fn out_of_order_records_fail() {
     let mut s2 = Side::new(Role::Server, 2);
     s2.recv(Channel::One, &c.record(Channel::One, 0));
     s2.recv(Channel::One, &fin);
-    assert_eq!(s2.failed_with(), Some(OutOfOrderRecord), "Finished before N_C");
+    assert_eq!(
+        s2.failed_with(),
+        Some(OutOfOrderRecord),
+        "Finished before N_C"
+    );
     // A server record before the client sent both of its records.
     let mut c = Side::new(Role::Client, 1);
     c.up(Channel::One);
     c.recv(Channel::One, &s.record(Channel::One, 0));
-    assert_eq!(c.failed_with(), Some(OutOfOrderRecord), "Y before N_C was sent");
+    assert_eq!(
+        c.failed_with(),
+        Some(OutOfOrderRecord),
+        "Y before N_C was sent"
+    );
     let mut c = Side::new(Role::Client, 1);
     c.recv(Channel::Two, &s.record(Channel::Two, 0));
-    assert_eq!(c.failed_with(), Some(OutOfOrderRecord), "N_S||h before anything");
+    assert_eq!(
+        c.failed_with(),
+        Some(OutOfOrderRecord),
+        "N_S||h before anything"
+    );
     s.recv(Channel::One, &fin);
     assert!(s.complete());
 }
@@ -535,7 +727,11 @@ fn timer_and_close_fail_at_every_stage_before_completion() {
     let mut buf = [0u8; smkex_proto::MAX_RECORD_LEN];
     assert_eq!(cs.poll(&mut buf), smkex_proto::Action::Fail(PeerClosed));
     assert_eq!(cs.poll(&mut buf), smkex_proto::Action::Idle);
-    assert_eq!(cs.receive(Channel::One, &[1, 2, 3]), 0, "a failed session consumes nothing");
+    assert_eq!(
+        cs.receive(Channel::One, &[1, 2, 3]),
+        0,
+        "a failed session consumes nothing"
+    );
     assert!(cs.session_key().is_none());
 }
 

@@ -19,7 +19,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use smkex_proto::{
-    expected_send_bytes, Action, Channel, FailureReason, Role, Session, Status, MAX_RECORD_LEN, RANDOM_LEN,
+    expected_send_bytes, Action, Channel, FailureReason, Role, Session, Status, MAX_RECORD_LEN,
+    RANDOM_LEN,
 };
 
 const CLIENT_RANDOM: [u8; RANDOM_LEN] = [0x11; RANDOM_LEN];
@@ -142,19 +143,43 @@ impl Driver {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, mut rest)) = data.split_first() else { return };
-    let role = if first & 1 == 0 { Role::Client } else { Role::Server };
-    let random = if role == Role::Client { CLIENT_RANDOM } else { SERVER_RANDOM };
+    let Some((&first, mut rest)) = data.split_first() else {
+        return;
+    };
+    let role = if first & 1 == 0 {
+        Role::Client
+    } else {
+        Role::Server
+    };
+    let random = if role == Role::Client {
+        CLIENT_RANDOM
+    } else {
+        SERVER_RANDOM
+    };
     let reference = reference();
-    let records = if role == Role::Client { &reference.to_client } else { &reference.to_server };
-    let mut d = Driver { s: Session::new(role, &random), completions: 0, failures: 0, timers: 0, sent: [0; 2] };
+    let records = if role == Role::Client {
+        &reference.to_client
+    } else {
+        &reference.to_server
+    };
+    let mut d = Driver {
+        s: Session::new(role, &random),
+        completions: 0,
+        failures: 0,
+        timers: 0,
+        sent: [0; 2],
+    };
     d.pump();
     while let Some(op) = next(&mut rest) {
         match op % 8 {
             0 => d.s.channel_up(Channel::One),
             1 => d.s.channel_up(Channel::Two),
             2 | 3 => {
-                let ch = if op % 8 == 2 { Channel::One } else { Channel::Two };
+                let ch = if op % 8 == 2 {
+                    Channel::One
+                } else {
+                    Channel::Two
+                };
                 let len = usize::from(next(&mut rest).unwrap_or(0) % 80).min(rest.len());
                 let (bytes, r) = rest.split_at(len);
                 rest = r;
@@ -168,7 +193,11 @@ fuzz_target!(|data: &[u8]| {
                     let p = usize::from(next(&mut rest).unwrap_or(0)) % rec.len();
                     rec[p] ^= next(&mut rest).unwrap_or(1);
                 }
-                let ch = if b & 0x80 != 0 { natural.other() } else { *natural };
+                let ch = if b & 0x80 != 0 {
+                    natural.other()
+                } else {
+                    *natural
+                };
                 let chunk = usize::from((b >> 2) & 0x1f) + 1;
                 for piece in rec.chunks(chunk) {
                     d.receive(ch, piece);
@@ -183,5 +212,8 @@ fuzz_target!(|data: &[u8]| {
     d.pump();
     assert_ne!(d.s.status(), Status::Handshaking);
     let mut out = [0u8; 16];
-    assert_eq!(d.s.export(b"l", b"c", &mut out).is_ok(), d.s.status() == Status::Complete);
+    assert_eq!(
+        d.s.export(b"l", b"c", &mut out).is_ok(),
+        d.s.status() == Status::Complete
+    );
 });

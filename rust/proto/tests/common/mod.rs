@@ -1,8 +1,16 @@
 //! Shared helpers of the integration tests: a side that drains its
 //! session's actions into per-channel outboxes, and deterministic randomness.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
-use smkex_proto::{Action, Channel, FailureReason, Role, Session, Status, MAX_RECORD_LEN, RANDOM_LEN};
+use smkex_proto::{
+    Action, Channel, FailureReason, Role, Session, Status, MAX_RECORD_LEN, RANDOM_LEN,
+};
 
 /// Decodes hex (whitespace ignored).
 pub fn hex(s: &str) -> Vec<u8> {
