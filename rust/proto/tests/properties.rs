@@ -149,12 +149,20 @@ fn check_invariants(side: &Side) {
     }
 }
 
+/// 512 cases per property, or PROPTEST_CASES for longer runs.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512)
+}
+
 fn reference() -> Transcript {
     handshake(1, 2).2
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_events_at_the_server(events in proptest::collection::vec(event(), 0..24)) {
@@ -250,7 +258,7 @@ fn valid_events(role: Role, chunk: usize) -> Vec<Event> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     /// A genuine event sequence with up to three arbitrary events inserted
     /// (or none): reaches completion, or a defined failure, never a panic.
