@@ -24,6 +24,10 @@ mod ffi {
         pub(crate) fn smkex_proto_selftest() -> u32;
         /// The `handshake_timeout_ms` module parameter.
         pub(crate) fn smkex_param_handshake_timeout_ms() -> u32;
+        /// Hooks the first `setsockopt(SOL_SMKEX)` of MPTCP sockets; 0 or -errno.
+        pub(crate) fn smkex_sock_init() -> i32;
+        /// Removes the hook; called only once no SMKEX socket is left.
+        pub(crate) fn smkex_sock_exit();
     }
 }
 
@@ -56,6 +60,12 @@ impl kernel::Module for Smkex {
             return Err(Error::from_errno(-ELIBBAD));
         }
         pr_info!("self-test passed: X25519 (RFC 7748), SHA-256, HKDF-SHA256 (RFC 5869)\n");
+        // SAFETY: called once, from module init in process context; undone
+        // by `smkex_sock_exit` in `drop`.
+        let err = unsafe { ffi::smkex_sock_init() };
+        if err != 0 {
+            return Err(Error::from_errno(err));
+        }
         // SAFETY: a plain read of a module parameter, no preconditions.
         let timeout = unsafe { ffi::smkex_param_handshake_timeout_ms() };
         pr_info!("loaded, default handshake timeout {} ms\n", timeout);
@@ -65,6 +75,9 @@ impl kernel::Module for Smkex {
 
 impl Drop for Smkex {
     fn drop(&mut self) {
+        // SAFETY: `init` succeeded, so the hook is registered; the module is
+        // unloading, so no socket uses it any more.
+        unsafe { ffi::smkex_sock_exit() };
         pr_info!("unloaded\n");
     }
 }

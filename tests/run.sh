@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$SMKEX_ROOT"
 
 HOST_SUITES=(console)
-VM_SUITES=(module)
+VM_SUITES=(module api)
 FUZZ_SECONDS=${SMKEX_FUZZ_SECONDS:-60}
 
 passed=0 failed=0 skipped=0 n=0
@@ -26,9 +26,9 @@ collect() { # collect SUITE_NAME OUTPUT_FILE EXIT_STATUS
   local name=$1 file=$2 rc=$3 line fails=0
   while IFS= read -r line; do
     case $line in
-      "not ok "*) result fail "$name: $(sed -E 's/^not ok [0-9]+ - //' <<<"$line")"; fails=1 ;;
-      "ok "*"# SKIP"*) result skip "$name: $(sed -E 's/^ok [0-9]+ - (.*) # SKIP.*/\1/' <<<"$line")" "${line##*# SKIP}" ;;
-      "ok "*) result ok "$name: $(sed -E 's/^ok [0-9]+ - //' <<<"$line")" ;;
+      "not ok "*) result fail "$name: $(sed -E 's/^not ok [0-9]+ (- )?//' <<<"$line")"; fails=1 ;;
+      "ok "*"# SKIP"*) result skip "$name: $(sed -E 's/^ok [0-9]+ (- )?(.*) # SKIP.*/\2/' <<<"$line")" "${line##*# SKIP}" ;;
+      "ok "*) result ok "$name: $(sed -E 's/^ok [0-9]+ (- )?//' <<<"$line")" ;;
       "#"*) echo "$line" ;;
     esac
   done <"$file"
@@ -45,11 +45,11 @@ mkdir -p build/logs
 echo "TAP version 13"
 step "run: set-up" ; scripts/setup.sh >build/logs/setup.log 2>&1 || { tail -n 30 build/logs/setup.log; die "set-up failed"; }
 kernel_ok=1
-scripts/kernel.sh | sed 's/^/# /' || kernel_ok=0
+scripts/kernel.sh | sed -u 's/^/# /' || kernel_ok=0
 [ $kernel_ok = 1 ] && result ok "kernel: debug kernel built" || result fail "kernel: debug kernel built"
 
 # --- host tests
-if cargo test --manifest-path rust/Cargo.toml -p smkex-proto >build/logs/cargo-test.log 2>&1; then rc=0; else rc=$?; fi
+if cargo test --manifest-path rust/Cargo.toml -p smkex-proto -p smkex-uapi >build/logs/cargo-test.log 2>&1; then rc=0; else rc=$?; fi
 sed -nE 's/^test (.+) \.\.\. (ok|FAILED|ignored)$/\2 \1/p' build/logs/cargo-test.log >build/logs/cargo-test.results
 while read -r status name; do
   case $status in ok) result ok "cargo test: $name" ;; FAILED) result fail "cargo test: $name" ;; ignored) result skip "cargo test: $name" ignored ;; esac
@@ -69,7 +69,9 @@ for suite in "${HOST_SUITES[@]}"; do
 done
 
 # --- module build and VM suites
-if [ $kernel_ok = 1 ] && run_step "build: smkex.ko (no SIMD, loadable relocations, objtool clean)" make; then
+build_vm_suites() { local s; for s in "${VM_SUITES[@]}"; do make -C "tests/$s" all || return 1; done; }
+if [ $kernel_ok = 1 ] && run_step "build: smkex.ko (no SIMD, loadable relocations, objtool clean)" make \
+   && run_step "build: VM suite programs" build_vm_suites; then
   vm_out=build/vm-out/results
   rm -rf "$vm_out"
   qemu/run-vm.sh --log build/logs/vm-console.log tests/vm-suites.sh "$vm_out" "${VM_SUITES[@]}" >build/logs/vm.log 2>&1

@@ -14,4 +14,8 @@ unsigned int smkex_param_handshake_timeout_ms(void);
 /* proto_panic.c: the protocol core's panic handler lands here. */
 void __noreturn smkex_proto_panic(void);
 
+/* sock.c: the setsockopt hook and the per-socket takeover. */
+int smkex_sock_init(void);
+void smkex_sock_exit(void);
+
 #endif

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Taking over one MPTCP socket for SMKEX, the way kTLS does: the socket's
+ * sk_prot and sock->ops are pointed at per-family copies of MPTCP's own
+ * whose SMKEX-relevant callbacks are ours, so that sockets which never set
+ * an SMKEX option never run module code. The first setsockopt(SOL_SMKEX)
+ * reaches us through an ftrace hook on mptcp_setsockopt (MPTCP answers
+ * ENOPROTOOPT to unknown levels); later calls go through the copies.
+ *
+ * Why C: 6.12's kernel crate has no socket abstractions; everything here
+ * touches struct sock, sockptr_t or ftrace.
+ *
+ * Lifetime and unload: the ops copies are owned by this module, so every
+ * socket that uses them holds a module reference (taken when the ops are
+ * swapped, dropped by __sock_release). rmmod is therefore refused while any
+ * SMKEX socket exists. close() restores MPTCP's proto before calling its
+ * close, so nothing of ours is reachable from an orphaned socket.
+ */
+#include <linux/ftrace.h>
+#include <linux/in.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/slab.h>
+#include <linux/sockptr.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+#include <uapi/linux/smkex.h>
+
+#include "smkex_helpers.h"
+
+enum { SMKEX_FAM_V4, SMKEX_FAM_V6, SMKEX_NFAM };
+
+/* Per-family copies of MPTCP's proto and proto_ops, built on first use. */
+static DEFINE_MUTEX(smkex_prot_lock);
+static struct proto *smkex_base_prot[SMKEX_NFAM];
+static const struct proto_ops *smkex_base_ops[SMKEX_NFAM];
+static struct proto smkex_prot[SMKEX_NFAM];
+static struct proto_ops smkex_ops[SMKEX_NFAM];
+
+/* Per-socket state, in sk_user_data (NOCOPY: clones do not inherit it). */
+struct smkex_sock {
+	bool enabled;
+	u8 state;		/* enum smkex_state */
+	u8 role;		/* enum smkex_role */
+	u8 reason;		/* enum smkex_reason */
+	u32 timeout_ms;
+};
+
+static int smkex_family(const struct sock *sk)
+{
+	return sk->sk_family == AF_INET6 ? SMKEX_FAM_V6 : SMKEX_FAM_V4;
+}
+
+/*
+ * The state stays valid after the RCU section: only close() frees it, and
+ * close() never runs concurrently with the socket's other calls.
+ */
+static struct smkex_sock *smkex_sk(const struct sock *sk)
+{
+	struct smkex_sock *ss;
+
+	rcu_read_lock();
+	ss = __rcu_dereference_sk_user_data_with_flags(sk, SK_USER_DATA_NOCOPY);
+	rcu_read_unlock();
+	return ss;
+}
+
+static bool smkex_owns(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_prot) == &smkex_prot[smkex_family(sk)];
+}
+
+/* ---- option handling (socket locked) ---- */
+
+static int smkex_get_int(sockptr_t optval, unsigned int optlen, int *val)
+{
+	if (optlen != sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(val, optval, sizeof(int)))
+		return -EFAULT;
+	return 0;
+}
+
+static int smkex_set_locked(struct sock *sk, struct smkex_sock *ss, int optname,
+			    sockptr_t optval, unsigned int optlen)
+{
+	int val, err;
+
+	switch (optname) {
+	case SMKEX_ENABLE:
+		err = smkex_get_int(optval, optlen, &val);
+		if (err)
+			return err;
+		if (val != 0 && val != 1)
+			return -EINVAL;
+		if (sk->sk_state != TCP_CLOSE)
+			return -EISCONN;
+		ss->enabled = val;
+		ss->state = val ? SMKEX_STATE_ENABLED : SMKEX_STATE_OFF;
+		return 0;
+	case SMKEX_TIMEOUT_MS:
+		err = smkex_get_int(optval, optlen, &val);
+		if (err)
+			return err;
+		if (val < SMKEX_TIMEOUT_MIN_MS || val > SMKEX_TIMEOUT_MAX_MS)
+			return -EINVAL;
+		if (sk->sk_state != TCP_CLOSE)
+			return -EISCONN;
+		ss->timeout_ms = val;
+		return 0;
+	default:
+		/* Unknown, and the get-only options. */
+		return -ENOPROTOOPT;
+	}
+}
+
+static int smkex_put(char __user *optval, int __user *optlen, const void *val, int len)
+{
+	if (put_user(len, optlen))
+		return -EFAULT;
+	if (copy_to_user(optval, val, len))
+		return -EFAULT;
+	return 0;
+}
+
+static int smkex_get_locked(struct smkex_sock *ss, int optname, char __user *optval,
+			    int __user *optlen)
+{
+	struct smkex_info info;
+	int len, val;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+
+	switch (optname) {
+	case SMKEX_ENABLE:
+	case SMKEX_TIMEOUT_MS:
+		if (len < sizeof(int))
+			return -EINVAL;
+		val = optname == SMKEX_ENABLE ? ss->enabled : ss->timeout_ms;
+		return smkex_put(optval, optlen, &val, sizeof(int));
+	case SMKEX_INFO:
+		if (len < SMKEX_INFO_SIZE_V1)
+			return -EINVAL;
+		memset(&info, 0, sizeof(info));
+		info.state = ss->state;
+		info.role = ss->role;
+		info.version = ss->enabled ? SMKEX_PROTOCOL_VERSION : 0;
+		info.reason = ss->reason;
+		info.timeout_ms = ss->timeout_ms;
+		return smkex_put(optval, optlen, &info, min_t(int, len, sizeof(info)));
+	case SMKEX_SESSION_KEY:
+	case SMKEX_EXPORT:
+		/* No handshake has completed on this socket. */
+		return ss->state == SMKEX_STATE_FAILED ? -ECONNABORTED : -ENOTCONN;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/* ---- the proto and proto_ops callbacks of SMKEX sockets ---- */
+
+static int smkex_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
+			    unsigned int optlen)
+{
+	struct smkex_sock *ss;
+	int err;
+
+	if (level != SOL_SMKEX)
+		return smkex_base_prot[smkex_family(sk)]->setsockopt(sk, level, optname, optval, optlen);
+	lock_sock(sk);
+	ss = smkex_sk(sk);
+	err = ss ? smkex_set_locked(sk, ss, optname, optval, optlen) : -ENOPROTOOPT;
+	release_sock(sk);
+	return err;
+}
+
+static int smkex_getsockopt(struct sock *sk, int level, int optname, char __user *optval,
+			    int __user *optlen)
+{
+	struct smkex_sock *ss;
+	int err;
+
+	if (level != SOL_SMKEX)
+		return smkex_base_prot[smkex_family(sk)]->getsockopt(sk, level, optname, optval, optlen);
+	lock_sock(sk);
+	ss = smkex_sk(sk);
+	err = ss ? smkex_get_locked(ss, optname, optval, optlen) : -ENOPROTOOPT;
+	release_sock(sk);
+	return err;
+}
+
+/*
+ * The in-kernel handshake is not built yet (Documentation/kernel-integration.md).
+ * Until it is, an enabled socket must not carry data as if it were
+ * protected: connect() and listen() fail closed with EOPNOTSUPP.
+ */
+static bool smkex_enabled_locked(const struct sock *sk)
+{
+	struct smkex_sock *ss = smkex_sk(sk);
+
+	return ss && ss->enabled;
+}
+
+/* Called by __inet_stream_connect with the socket locked. */
+static int smkex_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
+{
+	if (smkex_enabled_locked(sk)) {
+		pr_debug("smkex: connect refused: handshake not implemented\n");
+		return -EOPNOTSUPP;
+	}
+	return smkex_base_prot[smkex_family(sk)]->connect(sk, uaddr, addr_len);
+}
+
+/* Called unlocked; MPTCP's listen takes the socket lock itself. */
+static int smkex_listen(struct socket *sock, int backlog)
+{
+	bool enabled;
+
+	lock_sock(sock->sk);
+	enabled = smkex_enabled_locked(sock->sk);
+	release_sock(sock->sk);
+	if (enabled) {
+		pr_debug("smkex: listen refused: handshake not implemented\n");
+		return -EOPNOTSUPP;
+	}
+	return smkex_base_ops[smkex_family(sock->sk)]->listen(sock, backlog);
+}
+
+/* Give the socket back to MPTCP, then let MPTCP close it. */
+static void smkex_close(struct sock *sk, long timeout)
+{
+	struct proto *base = smkex_base_prot[smkex_family(sk)];
+	struct smkex_sock *ss;
+
+	lock_sock(sk);
+	write_lock_bh(&sk->sk_callback_lock);
+	ss = smkex_sk(sk);
+	rcu_assign_sk_user_data(sk, NULL);
+	WRITE_ONCE(sk->sk_prot, base);
+	write_unlock_bh(&sk->sk_callback_lock);
+	release_sock(sk);
+	/* Only this socket's own calls read ss, and none is left at close. */
+	kfree(ss);
+	base->close(sk, timeout);
+}
+
+/* Build the family's copies from the first socket's MPTCP proto and ops. */
+static int smkex_build_prot(struct sock *sk, int fam)
+{
+	struct proto *base = READ_ONCE(sk->sk_prot);
+	const struct proto_ops *base_ops = READ_ONCE(sk->sk_socket->ops);
+	int err = 0;
+
+	mutex_lock(&smkex_prot_lock);
+	if (smkex_base_prot[fam]) {
+		if (smkex_base_prot[fam] != base || smkex_base_ops[fam] != base_ops)
+			err = -EOPNOTSUPP;
+		goto out;
+	}
+	smkex_prot[fam] = *base;
+	smkex_prot[fam].owner = THIS_MODULE;
+	smkex_prot[fam].setsockopt = smkex_setsockopt;
+	smkex_prot[fam].getsockopt = smkex_getsockopt;
+	smkex_prot[fam].connect = smkex_connect;
+	smkex_prot[fam].close = smkex_close;
+	smkex_ops[fam] = *base_ops;
+	smkex_ops[fam].owner = THIS_MODULE;
+	smkex_ops[fam].listen = smkex_listen;
+	smkex_base_ops[fam] = base_ops;
+	/* Readers check smkex_base_prot only under this mutex or after attach. */
+	smkex_base_prot[fam] = base;
+out:
+	mutex_unlock(&smkex_prot_lock);
+	return err;
+}
+
+/* Point the socket at our copies. */
+static int smkex_attach(struct sock *sk)
+{
+	int fam = smkex_family(sk);
+	struct smkex_sock *ss;
+	int err;
+
+	if (sk->sk_protocol != IPPROTO_MPTCP || !sk->sk_socket)
+		return -EOPNOTSUPP;
+	err = smkex_build_prot(sk, fam);
+	if (err)
+		return err;
+	ss = kzalloc(sizeof(*ss), GFP_KERNEL);
+	if (!ss)
+		return -ENOMEM;
+	ss->timeout_ms = smkex_param_handshake_timeout_ms();
+
+	lock_sock(sk);
+	if (smkex_owns(sk)) {
+		/* A concurrent first setsockopt attached it already. */
+		err = 0;
+		goto out_free;
+	}
+	if (sk->sk_state != TCP_CLOSE) {
+		err = -EISCONN;
+		goto out_free;
+	}
+	if (sk->sk_prot != smkex_base_prot[fam] || sk->sk_user_data) {
+		err = -EBUSY;
+		goto out_free;
+	}
+	write_lock_bh(&sk->sk_callback_lock);
+	__rcu_assign_sk_user_data_with_flags(sk, ss, SK_USER_DATA_NOCOPY);
+	__module_get(THIS_MODULE);	/* dropped by __sock_release via ops->owner */
+	WRITE_ONCE(sk->sk_socket->ops, &smkex_ops[fam]);
+	WRITE_ONCE(sk->sk_prot, &smkex_prot[fam]);
+	write_unlock_bh(&sk->sk_callback_lock);
+	release_sock(sk);
+	return 0;
+
+out_free:
+	release_sock(sk);
+	kfree(ss);
+	return err;
+}
+
+/* ---- entry: the first setsockopt(SOL_SMKEX) on an MPTCP socket ---- */
+
+/*
+ * Where the ftrace hook sends mptcp_setsockopt calls with level SOL_SMKEX.
+ * Same prototype as mptcp_setsockopt. The hook took a module reference.
+ */
+static int smkex_setsockopt_entry(struct sock *sk, int level, int optname, sockptr_t optval,
+				  unsigned int optlen)
+{
+	int err = smkex_attach(sk);
+
+	if (!err)
+		err = smkex_setsockopt(sk, level, optname, optval, optlen);
+	module_put(THIS_MODULE);
+	return err;
+}
+
+static void notrace smkex_ftrace_setsockopt(unsigned long ip, unsigned long parent_ip,
+					    struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	/* mptcp_setsockopt(sk, level, ...): argument 1 is the level. */
+	if ((int)ftrace_regs_get_argument(fregs, 1) != SOL_SMKEX)
+		return;
+	/* While the module is going away, MPTCP answers ENOPROTOOPT itself. */
+	if (!try_module_get(THIS_MODULE))
+		return;
+	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)smkex_setsockopt_entry);
+}
+
+static struct ftrace_ops smkex_setsockopt_hook = {
+	.func = smkex_ftrace_setsockopt,
+	.flags = FTRACE_OPS_FL_IPMODIFY
+#ifndef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+		 | FTRACE_OPS_FL_SAVE_REGS
+#endif
+	,
+};
+
+static const char smkex_hooked_function[] = "mptcp_setsockopt";
+
+int smkex_sock_init(void)
+{
+	int err;
+
+	err = ftrace_set_filter(&smkex_setsockopt_hook, (unsigned char *)smkex_hooked_function,
+				strlen(smkex_hooked_function), 1);
+	if (err) {
+		pr_err("smkex: cannot filter ftrace on %s: %d\n", smkex_hooked_function, err);
+		return err;
+	}
+	err = register_ftrace_function(&smkex_setsockopt_hook);
+	if (err) {
+		pr_err("smkex: cannot hook %s: %d\n", smkex_hooked_function, err);
+		ftrace_free_filter(&smkex_setsockopt_hook);
+	}
+	return err;
+}
+
+/*
+ * Module exit runs only when no socket holds a reference. Unregistering waits
+ * (RCU tasks) until no task is still inside the hook or the tail of
+ * smkex_setsockopt_entry after its module_put.
+ */
+void smkex_sock_exit(void)
+{
+	unregister_ftrace_function(&smkex_setsockopt_hook);
+	ftrace_free_filter(&smkex_setsockopt_hook);
+}

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The SOL_SMKEX socket-option API (Documentation/api.md), with
+ * kselftest_harness.h. Needs smkex.ko loaded (sockopt.sh does that).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/smkex.h>
+
+#include "kselftest_harness.h"
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+static int read_sysfs_int(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int module_refcnt(void)
+{
+	return read_sysfs_int("/sys/module/smkex/refcnt");
+}
+
+static int set_int(int fd, int opt, int val)
+{
+	return setsockopt(fd, SOL_SMKEX, opt, &val, sizeof(val)) ? -errno : 0;
+}
+
+static int get_info(int fd, struct smkex_info *info)
+{
+	socklen_t len = sizeof(*info);
+
+	memset(info, 0xa5, sizeof(*info));
+	return getsockopt(fd, SOL_SMKEX, SMKEX_INFO, info, &len) ? -errno : (int)len;
+}
+
+/* A listening plain MPTCP socket on loopback; returns its fd, port in *port. */
+static int mptcp_listener(int family, unsigned short *port)
+{
+	struct sockaddr_storage ss = { .ss_family = family };
+	socklen_t len = sizeof(ss);
+	int fd = socket(family, SOCK_STREAM, IPPROTO_MPTCP);
+
+	if (fd < 0)
+		return -1;
+	if (family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+	if (bind(fd, (struct sockaddr *)&ss, family == AF_INET ? sizeof(struct sockaddr_in) :
+							       sizeof(struct sockaddr_in6)) ||
+	    listen(fd, 8) || getsockname(fd, (struct sockaddr *)&ss, &len)) {
+		close(fd);
+		return -1;
+	}
+	*port = family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+				    ((struct sockaddr_in6 *)&ss)->sin6_port;
+	return fd;
+}
+
+static int connect_to(int fd, int family, unsigned short port)
+{
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = port,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = port,
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+	if (family == AF_INET)
+		return connect(fd, (struct sockaddr *)&a4, sizeof(a4)) ? -errno : 0;
+	return connect(fd, (struct sockaddr *)&a6, sizeof(a6)) ? -errno : 0;
+}
+
+FIXTURE(mptcp) {
+	int fd;
+	int family;
+};
+
+FIXTURE_VARIANT(mptcp) {
+	int family;
+};
+
+FIXTURE_VARIANT_ADD(mptcp, ipv4) { .family = AF_INET };
+FIXTURE_VARIANT_ADD(mptcp, ipv6) { .family = AF_INET6 };
+
+FIXTURE_SETUP(mptcp)
+{
+	ASSERT_GE(module_refcnt(), 0) TH_LOG("smkex.ko is not loaded");
+	self->family = variant->family;
+	self->fd = socket(self->family, SOCK_STREAM, IPPROTO_MPTCP);
+	ASSERT_GE(self->fd, 0) TH_LOG("MPTCP socket: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(mptcp)
+{
+	close(self->fd);
+}
+
+TEST_F(mptcp, enable_and_read_back)
+{
+	struct smkex_info info;
+	int val = -1;
+	socklen_t len = sizeof(val);
+
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SMKEX, SMKEX_ENABLE, &val, &len));
+	EXPECT_EQ(1, val);
+	EXPECT_EQ(sizeof(int), len);
+	ASSERT_EQ((int)sizeof(info), get_info(self->fd, &info));
+	EXPECT_EQ(SMKEX_STATE_ENABLED, info.state);
+	EXPECT_EQ(SMKEX_ROLE_NONE, info.role);
+	EXPECT_EQ(SMKEX_PROTOCOL_VERSION, info.version);
+	EXPECT_EQ(SMKEX_REASON_NONE, info.reason);
+	EXPECT_EQ(read_sysfs_int("/sys/module/smkex/parameters/handshake_timeout_ms"),
+		  (int)info.timeout_ms);
+	EXPECT_EQ(0, info.duration_us);
+	EXPECT_EQ(0, info.channel[0].family);
+
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 0));
+	ASSERT_EQ((int)sizeof(info), get_info(self->fd, &info));
+	EXPECT_EQ(SMKEX_STATE_OFF, info.state);
+}
+
+TEST_F(mptcp, enable_wrong_optlen_is_einval)
+{
+	long long wide = 1;
+	short narrow = 1;
+
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_ENABLE, &narrow, sizeof(narrow)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_ENABLE, &wide, sizeof(wide)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_ENABLE, NULL, 0));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(mptcp, enable_out_of_range_is_einval)
+{
+	EXPECT_EQ(-EINVAL, set_int(self->fd, SMKEX_ENABLE, 2));
+	EXPECT_EQ(-EINVAL, set_int(self->fd, SMKEX_ENABLE, -1));
+}
+
+TEST_F(mptcp, bad_pointers_are_efault)
+{
+	socklen_t len = sizeof(struct smkex_info);
+
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_ENABLE, (void *)8, sizeof(int)));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, SMKEX_INFO, (void *)8, &len));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, SMKEX_INFO, &len, (socklen_t *)8));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(mptcp, unknown_options_are_enoprotoopt)
+{
+	int val = 0;
+	socklen_t len = sizeof(val);
+
+	EXPECT_EQ(-ENOPROTOOPT, set_int(self->fd, 99, 1));
+	EXPECT_EQ(-ENOPROTOOPT, set_int(self->fd, SMKEX_INFO, 1));
+	EXPECT_EQ(-ENOPROTOOPT, set_int(self->fd, SMKEX_SESSION_KEY, 1));
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, 99, &val, &len));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+}
+
+TEST_F(mptcp, timeout_range)
+{
+	struct smkex_info info;
+	int val = 0;
+	socklen_t len = sizeof(val);
+
+	EXPECT_EQ(-EINVAL, set_int(self->fd, SMKEX_TIMEOUT_MS, SMKEX_TIMEOUT_MIN_MS - 1));
+	EXPECT_EQ(-EINVAL, set_int(self->fd, SMKEX_TIMEOUT_MS, SMKEX_TIMEOUT_MAX_MS + 1));
+	EXPECT_EQ(-EINVAL, set_int(self->fd, SMKEX_TIMEOUT_MS, -5));
+	EXPECT_EQ(0, set_int(self->fd, SMKEX_TIMEOUT_MS, SMKEX_TIMEOUT_MAX_MS));
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_TIMEOUT_MS, SMKEX_TIMEOUT_MIN_MS));
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SMKEX, SMKEX_TIMEOUT_MS, &val, &len));
+	EXPECT_EQ(SMKEX_TIMEOUT_MIN_MS, val);
+	ASSERT_EQ((int)sizeof(info), get_info(self->fd, &info));
+	EXPECT_EQ(SMKEX_TIMEOUT_MIN_MS, info.timeout_ms);
+	/* Setting a timeout does not enable SMKEX. */
+	EXPECT_EQ(SMKEX_STATE_OFF, info.state);
+}
+
+TEST_F(mptcp, info_size_is_versioned)
+{
+	unsigned char buf[sizeof(struct smkex_info) + 16];
+	socklen_t len;
+
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
+	len = SMKEX_INFO_SIZE_V1 - 1;
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, SMKEX_INFO, buf, &len));
+	EXPECT_EQ(EINVAL, errno);
+	/* A larger buffer gets the struct the kernel knows, and its size. */
+	len = sizeof(buf);
+	memset(buf, 0xa5, sizeof(buf));
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SMKEX, SMKEX_INFO, buf, &len));
+	EXPECT_EQ(sizeof(struct smkex_info), len);
+	EXPECT_EQ(0xa5, buf[sizeof(struct smkex_info)]);
+}
+
+TEST_F(mptcp, keys_before_completion_are_enotconn)
+{
+	unsigned char key[SMKEX_KEY_LEN];
+	struct smkex_export exp = { .label_len = 1, .out_len = 16 };
+	socklen_t len = sizeof(key);
+
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, SMKEX_SESSION_KEY, key, &len));
+	EXPECT_EQ(ENOTCONN, errno);
+	len = sizeof(exp);
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, SMKEX_EXPORT, &exp, &len));
+	EXPECT_EQ(ENOTCONN, errno);
+}
+
+TEST_F(mptcp, other_levels_pass_through)
+{
+	int one = 1, val = 0;
+	socklen_t len = sizeof(val);
+
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SOCKET, SO_REUSEADDR, &val, &len));
+	EXPECT_EQ(1, val);
+	ASSERT_EQ(0, setsockopt(self->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	val = 0;
+	ASSERT_EQ(0, getsockopt(self->fd, IPPROTO_TCP, TCP_NODELAY, &val, &len));
+	EXPECT_EQ(1, val);
+}
+
+TEST_F(mptcp, enable_after_connect_is_eisconn)
+{
+	unsigned short port;
+	int lfd = mptcp_listener(self->family, &port);
+
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(0, connect_to(self->fd, self->family, port));
+	EXPECT_EQ(-EISCONN, set_int(self->fd, SMKEX_ENABLE, 1));
+	close(lfd);
+}
+
+/* Until the in-kernel handshake exists, an enabled socket fails closed. */
+TEST_F(mptcp, enabled_connect_and_listen_fail_closed)
+{
+	unsigned short port;
+	int lfd = mptcp_listener(self->family, &port);
+
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
+	EXPECT_EQ(-EOPNOTSUPP, connect_to(self->fd, self->family, port));
+	EXPECT_EQ(-1, listen(self->fd, 1));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	/* Disabled again, the socket is an ordinary MPTCP socket. */
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 0));
+	EXPECT_EQ(0, connect_to(self->fd, self->family, port));
+	close(lfd);
+}
+
+TEST_F(mptcp, socket_pins_module_until_closed)
+{
+	int before = module_refcnt();
+
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
+	EXPECT_EQ(before + 1, module_refcnt());
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "smkex", O_NONBLOCK));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	close(self->fd);
+	self->fd = socket(self->family, SOCK_STREAM, IPPROTO_MPTCP);
+	EXPECT_EQ(before, module_refcnt());
+}
+
+TEST_F(mptcp, never_enabled_socket_answers_as_mptcp)
+{
+	struct smkex_info info;
+
+	/* No SMKEX option was set: MPTCP itself answers for the unknown level. */
+	EXPECT_EQ(-EOPNOTSUPP, get_info(self->fd, &info));
+}
+
+TEST(plain_tcp_is_untouched)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+	struct smkex_info info;
+
+	ASSERT_GE(fd, 0);
+	/* TCP's own answers to an unknown level. */
+	EXPECT_EQ(-ENOPROTOOPT, set_int(fd, SMKEX_ENABLE, 1));
+	EXPECT_EQ(-EOPNOTSUPP, get_info(fd, &info));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
