@@ -52,3 +52,73 @@ kmemleak_report() {
   echo "$report"
   return 1
 }
+
+# --- two-path topology (kselftest/mptcp style)
+#
+#   client ==c1== r1 ==s1== server      path 1: 10.1.1.0/24, 10.1.2.0/24
+#          ==c2== r2 ==s2==             path 2: 10.2.1.0/24, 10.2.2.0/24
+#
+# The client connects to the server's path-1 address, so the initial subflow
+# (channel 1) takes path 1; the server announces its path-2 address (signal
+# endpoint) and the client, accepting one ADD_ADDR, opens the secondary
+# subflow (channel 2) to it, through path 2. IPv6 mirrors it (fd01::/fd02::).
+topo_suffix=$$
+NS_C=smkex-c-$topo_suffix
+NS_S=smkex-s-$topo_suffix
+NS_R1=smkex-r1-$topo_suffix
+NS_R2=smkex-r2-$topo_suffix
+SERVER_ADDR1=10.1.2.1
+SERVER_ADDR2=10.2.2.1
+SERVER_ADDR1_V6=fd01:2::1
+SERVER_ADDR2_V6=fd02:2::1
+
+topo_link() { # topo_link NS_A IF_A ADDR_A NS_B IF_B ADDR_B (addr with /len, v4 then v6)
+  ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
+  ip -n "$1" addr add "$3" dev "$2"
+  ip -n "$4" addr add "$6" dev "$5"
+  ip -n "$1" addr add "$7" dev "$2" nodad
+  ip -n "$4" addr add "$8" dev "$5" nodad
+  ip -n "$1" link set "$2" up
+  ip -n "$4" link set "$5" up
+}
+
+topo_create() {
+  local ns
+  for ns in "$NS_C" "$NS_S" "$NS_R1" "$NS_R2"; do
+    ip netns add "$ns" || return 1
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+  done
+  topo_link "$NS_C" c1 10.1.1.1/24 "$NS_R1" r1c 10.1.1.2/24 fd01:1::1/64 fd01:1::2/64
+  topo_link "$NS_R1" r1s 10.1.2.2/24 "$NS_S" s1 10.1.2.1/24 fd01:2::2/64 fd01:2::1/64
+  topo_link "$NS_C" c2 10.2.1.1/24 "$NS_R2" r2c 10.2.1.2/24 fd02:1::1/64 fd02:1::2/64
+  topo_link "$NS_R2" r2s 10.2.2.2/24 "$NS_S" s2 10.2.2.1/24 fd02:2::2/64 fd02:2::1/64
+  for ns in "$NS_R1" "$NS_R2"; do
+    ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  done
+  ip -n "$NS_C" route add 10.1.2.0/24 via 10.1.1.2
+  ip -n "$NS_C" route add 10.2.2.0/24 via 10.2.1.2
+  ip -n "$NS_S" route add 10.1.1.0/24 via 10.1.2.2
+  ip -n "$NS_S" route add 10.2.1.0/24 via 10.2.2.2
+  ip -n "$NS_C" -6 route add fd01:2::/64 via fd01:1::2
+  ip -n "$NS_C" -6 route add fd02:2::/64 via fd02:1::2
+  ip -n "$NS_S" -6 route add fd01:1::/64 via fd01:2::2
+  ip -n "$NS_S" -6 route add fd02:1::/64 via fd02:2::2
+  ip -n "$NS_C" mptcp limits set subflows 1 add_addr_accepted 1
+  ip -n "$NS_S" mptcp limits set subflows 1 add_addr_accepted 1
+  ip -n "$NS_S" mptcp endpoint add "$SERVER_ADDR2" dev s2 signal
+  ip -n "$NS_S" mptcp endpoint add "$SERVER_ADDR2_V6" dev s2 signal
+}
+
+topo_destroy() {
+  local ns
+  for ns in "$NS_C" "$NS_S" "$NS_R1" "$NS_R2"; do ip netns del "$ns" 2>/dev/null; done
+  return 0
+}
+
+# A namespace's MIB counter (nstat name), absolute.
+ns_counter() { ip netns exec "$1" nstat -az "$2" | awk -v c="$2" '$1 == c {print $2}'; }
+# Bytes received on an interface.
+if_rx_bytes() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/rx_bytes"; }
+# Is something listening on TCP port $2 in namespace $1?
+ns_listening() { ip netns exec "$1" ss -ltnH "sport = :$2" | grep -q .; }

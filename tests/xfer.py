@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Bulk transfer over MPTCP or TCP for the VM tests.
+
+  xfer.py server PORT [--proto mptcp|tcp] [--family 4|6]
+  xfer.py client ADDR PORT BYTES [--proto mptcp|tcp] [--family 4|6]
+
+The client sends BYTES pseudo-random bytes and shuts down its write side; the
+server echoes everything back. Each side prints `sent N sha256 H` and
+`received N sha256 H`, so the test can compare both directions.
+"""
+import argparse
+import hashlib
+import random
+import socket
+import sys
+
+IPPROTO_MPTCP = 262
+CHUNK = 65536
+
+
+def make_socket(args):
+    family = socket.AF_INET6 if args.family == 6 else socket.AF_INET
+    proto = IPPROTO_MPTCP if args.proto == "mptcp" else socket.IPPROTO_TCP
+    return socket.socket(family, socket.SOCK_STREAM, proto)
+
+
+def server(args):
+    lsock = make_socket(args)
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsock.bind(("::" if args.family == 6 else "0.0.0.0", args.port))
+    lsock.listen(1)
+    conn, _ = lsock.accept()
+    digest, total = hashlib.sha256(), 0
+    while True:
+        data = conn.recv(CHUNK)
+        if not data:
+            break
+        digest.update(data)
+        total += len(data)
+        conn.sendall(data)
+    conn.shutdown(socket.SHUT_WR)
+    print(f"received {total} sha256 {digest.hexdigest()}")
+    print(f"sent {total} sha256 {digest.hexdigest()}")
+    conn.close()
+
+
+def client(args):
+    sock = make_socket(args)
+    sock.connect((args.addr, args.port))
+    rng = random.Random(args.bytes)
+    sent, total = hashlib.sha256(), 0
+    received, rtotal = hashlib.sha256(), 0
+    sock.setblocking(True)
+    while total < args.bytes:
+        chunk = rng.randbytes(min(CHUNK, args.bytes - total))
+        sock.sendall(chunk)
+        sent.update(chunk)
+        total += len(chunk)
+        # Drain the echo as we go so neither side's buffers fill up.
+        sock.settimeout(0)
+        try:
+            while True:
+                data = sock.recv(CHUNK)
+                if not data:
+                    break
+                received.update(data)
+                rtotal += len(data)
+        except BlockingIOError:
+            pass
+        sock.settimeout(None)
+    sock.shutdown(socket.SHUT_WR)
+    while True:
+        data = sock.recv(CHUNK)
+        if not data:
+            break
+        received.update(data)
+        rtotal += len(data)
+    print(f"sent {total} sha256 {sent.hexdigest()}")
+    print(f"received {rtotal} sha256 {received.hexdigest()}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=["server", "client"])
+    p.add_argument("rest", nargs="+")
+    p.add_argument("--proto", choices=["mptcp", "tcp"], default="mptcp")
+    p.add_argument("--family", type=int, choices=[4, 6], default=4)
+    args = p.parse_args()
+    if args.mode == "server":
+        (args.port,) = map(int, args.rest)
+        server(args)
+    else:
+        args.addr, port, nbytes = args.rest
+        args.port, args.bytes = int(port), int(nbytes)
+        client(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
