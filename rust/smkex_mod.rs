@@ -24,6 +24,10 @@ mod ffi {
         pub(crate) fn smkex_proto_selftest() -> u32;
         /// The `handshake_timeout_ms` module parameter.
         pub(crate) fn smkex_param_handshake_timeout_ms() -> u32;
+        /// Registers the per-netns counters (/proc/net/smkex); 0 or -errno.
+        pub(crate) fn smkex_stats_init() -> i32;
+        /// Unregisters the counters.
+        pub(crate) fn smkex_stats_exit();
         /// Hooks the first `setsockopt(SOL_SMKEX)` of MPTCP sockets; 0 or -errno.
         pub(crate) fn smkex_sock_init() -> i32;
         /// Removes the hook; called only once no SMKEX socket is left.
@@ -37,6 +41,7 @@ fn selftest_name(failure: u32) -> &'static str {
         1 => "X25519 (RFC 7748 6.1)",
         2 => "SHA-256 (FIPS 180-2 \"abc\")",
         3 => "HKDF-SHA256 (RFC 5869 A.1)",
+        4 => "handshake (Documentation/protocol.md §9 vectors)",
         _ => "unknown",
     }
 }
@@ -59,11 +64,18 @@ impl kernel::Module for Smkex {
             );
             return Err(Error::from_errno(-ELIBBAD));
         }
-        pr_info!("self-test passed: X25519 (RFC 7748), SHA-256, HKDF-SHA256 (RFC 5869)\n");
+        pr_info!("self-test passed: X25519 (RFC 7748), SHA-256, HKDF-SHA256 (RFC 5869), handshake (spec vectors)\n");
         // SAFETY: called once, from module init in process context; undone
-        // by `smkex_sock_exit` in `drop`.
+        // by `smkex_stats_exit` below or in `drop`.
+        let err = unsafe { ffi::smkex_stats_init() };
+        if err != 0 {
+            return Err(Error::from_errno(err));
+        }
+        // SAFETY: as above; the counters the hook uses are registered.
         let err = unsafe { ffi::smkex_sock_init() };
         if err != 0 {
+            // SAFETY: registered just above; nothing can use them yet.
+            unsafe { ffi::smkex_stats_exit() };
             return Err(Error::from_errno(err));
         }
         // SAFETY: a plain read of a module parameter, no preconditions.
@@ -78,6 +90,8 @@ impl Drop for Smkex {
         // SAFETY: `init` succeeded, so the hook is registered; the module is
         // unloading, so no socket uses it any more.
         unsafe { ffi::smkex_sock_exit() };
+        // SAFETY: registered in `init`; with the hook gone nothing counts.
+        unsafe { ffi::smkex_stats_exit() };
         pr_info!("unloaded\n");
     }
 }

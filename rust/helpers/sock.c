@@ -71,6 +71,39 @@ static bool smkex_owns(const struct sock *sk)
 	return READ_ONCE(sk->sk_prot) == &smkex_prot[smkex_family(sk)];
 }
 
+/* Count and log (dynamic debug) a failed SOL_SMKEX request; returns err. */
+static int smkex_opt_result(const struct sock *sk, const char *dir, int optname, int err)
+{
+	enum smkex_stat stat;
+
+	switch (err) {
+	case 0:
+		return 0;
+	case -EINVAL:
+		stat = SMKEX_STAT_OPT_INVALID;
+		break;
+	case -EFAULT:
+		stat = SMKEX_STAT_OPT_FAULT;
+		break;
+	case -ENOPROTOOPT:
+		stat = SMKEX_STAT_OPT_UNKNOWN;
+		break;
+	case -EISCONN:
+		stat = SMKEX_STAT_OPT_TOO_LATE;
+		break;
+	case -ENOTCONN:
+	case -ECONNABORTED:
+		stat = SMKEX_STAT_KEY_NOT_READY;
+		break;
+	default:
+		stat = SMKEX_STAT_OPT_OTHER;
+		break;
+	}
+	smkex_stat_inc(sock_net(sk), stat);
+	pr_debug("smkex: %ssockopt(SOL_SMKEX, %d) failed: %d\n", dir, optname, err);
+	return err;
+}
+
 /* ---- option handling (socket locked) ---- */
 
 static int smkex_get_int(sockptr_t optval, unsigned int optlen, int *val)
@@ -175,7 +208,7 @@ static int smkex_setsockopt(struct sock *sk, int level, int optname, sockptr_t o
 	ss = smkex_sk(sk);
 	err = ss ? smkex_set_locked(sk, ss, optname, optval, optlen) : -ENOPROTOOPT;
 	release_sock(sk);
-	return err;
+	return smkex_opt_result(sk, "set", optname, err);
 }
 
 static int smkex_getsockopt(struct sock *sk, int level, int optname, char __user *optval,
@@ -190,7 +223,7 @@ static int smkex_getsockopt(struct sock *sk, int level, int optname, char __user
 	ss = smkex_sk(sk);
 	err = ss ? smkex_get_locked(ss, optname, optval, optlen) : -ENOPROTOOPT;
 	release_sock(sk);
-	return err;
+	return smkex_opt_result(sk, "get", optname, err);
 }
 
 /*
@@ -209,6 +242,7 @@ static bool smkex_enabled_locked(const struct sock *sk)
 static int smkex_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 {
 	if (smkex_enabled_locked(sk)) {
+		smkex_stat_inc(sock_net(sk), SMKEX_STAT_CONNECT_REFUSED);
 		pr_debug("smkex: connect refused: handshake not implemented\n");
 		return -EOPNOTSUPP;
 	}
@@ -224,6 +258,7 @@ static int smkex_listen(struct socket *sock, int backlog)
 	enabled = smkex_enabled_locked(sock->sk);
 	release_sock(sock->sk);
 	if (enabled) {
+		smkex_stat_inc(sock_net(sock->sk), SMKEX_STAT_LISTEN_REFUSED);
 		pr_debug("smkex: listen refused: handshake not implemented\n");
 		return -EOPNOTSUPP;
 	}
@@ -316,6 +351,7 @@ static int smkex_attach(struct sock *sk)
 	WRITE_ONCE(sk->sk_prot, &smkex_prot[fam]);
 	write_unlock_bh(&sk->sk_callback_lock);
 	release_sock(sk);
+	smkex_stat_inc(sock_net(sk), SMKEX_STAT_SOCKETS_ATTACHED);
 	return 0;
 
 out_free:
@@ -335,7 +371,9 @@ static int smkex_setsockopt_entry(struct sock *sk, int level, int optname, sockp
 {
 	int err = smkex_attach(sk);
 
-	if (!err)
+	if (err)
+		smkex_opt_result(sk, "set", optname, err);
+	else
 		err = smkex_setsockopt(sk, level, optname, optval, optlen);
 	module_put(THIS_MODULE);
 	return err;

@@ -41,6 +41,22 @@ static int module_refcnt(void)
 	return read_sysfs_int("/sys/module/smkex/refcnt");
 }
 
+/* A counter of /proc/net/smkex, or -1. */
+static long long smkex_stat(const char *name)
+{
+	char key[64];
+	long long v, found = -1;
+	FILE *f = fopen("/proc/net/smkex", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", key, &v) == 2)
+		if (!strcmp(key, name))
+			found = v;
+	fclose(f);
+	return found;
+}
+
 static int set_int(int fd, int opt, int val)
 {
 	return setsockopt(fd, SOL_SMKEX, opt, &val, sizeof(val)) ? -errno : 0;
@@ -120,8 +136,11 @@ TEST_F(mptcp, enable_and_read_back)
 	struct smkex_info info;
 	int val = -1;
 	socklen_t len = sizeof(val);
+	long long attached = smkex_stat("SocketsAttached");
 
+	ASSERT_GE(attached, 0) TH_LOG("no /proc/net/smkex");
 	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
+	EXPECT_EQ(attached + 1, smkex_stat("SocketsAttached"));
 	ASSERT_EQ(0, getsockopt(self->fd, SOL_SMKEX, SMKEX_ENABLE, &val, &len));
 	EXPECT_EQ(1, val);
 	EXPECT_EQ(sizeof(int), len);
@@ -142,7 +161,7 @@ TEST_F(mptcp, enable_and_read_back)
 
 TEST_F(mptcp, enable_wrong_optlen_is_einval)
 {
-	long long wide = 1;
+	long long wide = 1, counted = smkex_stat("OptInvalid");
 	short narrow = 1;
 
 	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_ENABLE, &narrow, sizeof(narrow)));
@@ -151,6 +170,7 @@ TEST_F(mptcp, enable_wrong_optlen_is_einval)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_ENABLE, NULL, 0));
 	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(counted + 3, smkex_stat("OptInvalid"));
 }
 
 TEST_F(mptcp, enable_out_of_range_is_einval)
@@ -162,6 +182,7 @@ TEST_F(mptcp, enable_out_of_range_is_einval)
 TEST_F(mptcp, bad_pointers_are_efault)
 {
 	socklen_t len = sizeof(struct smkex_info);
+	long long counted = smkex_stat("OptFault");
 
 	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_ENABLE, (void *)8, sizeof(int)));
 	EXPECT_EQ(EFAULT, errno);
@@ -170,18 +191,21 @@ TEST_F(mptcp, bad_pointers_are_efault)
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, SMKEX_INFO, &len, (socklen_t *)8));
 	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(counted + 3, smkex_stat("OptFault"));
 }
 
 TEST_F(mptcp, unknown_options_are_enoprotoopt)
 {
 	int val = 0;
 	socklen_t len = sizeof(val);
+	long long counted = smkex_stat("OptUnknown");
 
 	EXPECT_EQ(-ENOPROTOOPT, set_int(self->fd, 99, 1));
 	EXPECT_EQ(-ENOPROTOOPT, set_int(self->fd, SMKEX_INFO, 1));
 	EXPECT_EQ(-ENOPROTOOPT, set_int(self->fd, SMKEX_SESSION_KEY, 1));
 	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, 99, &val, &len));
 	EXPECT_EQ(ENOPROTOOPT, errno);
+	EXPECT_EQ(counted + 4, smkex_stat("OptUnknown"));
 }
 
 TEST_F(mptcp, timeout_range)
@@ -225,6 +249,7 @@ TEST_F(mptcp, keys_before_completion_are_enotconn)
 	unsigned char key[SMKEX_KEY_LEN];
 	struct smkex_export exp = { .label_len = 1, .out_len = 16 };
 	socklen_t len = sizeof(key);
+	long long counted = smkex_stat("KeyNotReady");
 
 	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
 	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, SMKEX_SESSION_KEY, key, &len));
@@ -232,6 +257,7 @@ TEST_F(mptcp, keys_before_completion_are_enotconn)
 	len = sizeof(exp);
 	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, SMKEX_EXPORT, &exp, &len));
 	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_EQ(counted + 2, smkex_stat("KeyNotReady"));
 }
 
 TEST_F(mptcp, other_levels_pass_through)
@@ -255,8 +281,11 @@ TEST_F(mptcp, enable_after_connect_is_eisconn)
 	int lfd = mptcp_listener(self->family, &port);
 
 	ASSERT_GE(lfd, 0);
+	long long counted = smkex_stat("OptTooLate");
+
 	ASSERT_EQ(0, connect_to(self->fd, self->family, port));
 	EXPECT_EQ(-EISCONN, set_int(self->fd, SMKEX_ENABLE, 1));
+	EXPECT_EQ(counted + 1, smkex_stat("OptTooLate"));
 	close(lfd);
 }
 
@@ -266,11 +295,16 @@ TEST_F(mptcp, enabled_connect_and_listen_fail_closed)
 	unsigned short port;
 	int lfd = mptcp_listener(self->family, &port);
 
+	long long connects = smkex_stat("ConnectRefusedNoHandshake");
+	long long listens = smkex_stat("ListenRefusedNoHandshake");
+
 	ASSERT_GE(lfd, 0);
 	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
 	EXPECT_EQ(-EOPNOTSUPP, connect_to(self->fd, self->family, port));
 	EXPECT_EQ(-1, listen(self->fd, 1));
 	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(connects + 1, smkex_stat("ConnectRefusedNoHandshake"));
+	EXPECT_EQ(listens + 1, smkex_stat("ListenRefusedNoHandshake"));
 	/* Disabled again, the socket is an ordinary MPTCP socket. */
 	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 0));
 	EXPECT_EQ(0, connect_to(self->fd, self->family, port));
