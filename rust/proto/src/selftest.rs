@@ -7,6 +7,10 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use x25519_dalek::{PublicKey, StaticSecret};
 
+use crate::record::MAX_RECORD_LEN;
+use crate::session::{Action, Session, RANDOM_LEN};
+use crate::{Channel, Role};
+
 /// Which known-answer test failed. The discriminants are reported by the
 /// kernel module in its load message, so they are stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +22,9 @@ pub enum SelfTestFailure {
     Sha256 = 2,
     /// RFC 5869 test case 1 (HKDF-SHA256).
     Hkdf = 3,
+    /// A full client/server handshake from the fixed inputs of
+    /// Documentation/protocol.md §9 must give its session key and h.
+    Handshake = 4,
 }
 
 // RFC 7748 §6.1.
@@ -55,11 +62,76 @@ const HKDF_OKM: [u8; 42] = {
     out
 };
 
+// Documentation/protocol.md §9 (the spec's test vectors).
+const BOB_PRIVATE: [u8; 32] = hex32(b"5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb");
+const VECTOR_SESSION_KEY: [u8; 32] = hex32(b"9d30dbf5d8194f14b55c2ce3afb91df75dbd94cb005ba32071c43731fbfee4ce");
+const VECTOR_TRANSCRIPT_HASH: [u8; 32] = hex32(b"b737c2830a62b97f60ea7b365cc736368275f3faa3b20eb8b26c9d38a6d4fc90");
+
 /// Runs every known-answer test; the first failure is returned.
 pub fn run() -> Result<(), SelfTestFailure> {
     x25519()?;
     sha256()?;
-    hkdf_sha256()
+    hkdf_sha256()?;
+    handshake()
+}
+
+/// The spec vector's random input: the private key, then the nonce bytes
+/// `first`, `first + 1`, ... (N_C starts at 0x00, N_S at 0x20).
+fn vector_random(private: &[u8; 32], first: u8) -> [u8; RANDOM_LEN] {
+    let mut random = [0u8; RANDOM_LEN];
+    let (key, nonce) = random.split_at_mut(32);
+    key.copy_from_slice(private);
+    let mut next = first;
+    for byte in nonce.iter_mut() {
+        *byte = next;
+        next = next.wrapping_add(1);
+    }
+    random
+}
+
+/// Drains one side's actions, delivering its records to the peer on the
+/// same channel. Returns whether it completed.
+fn pump(from: &mut Session, to: &mut Session) -> Result<bool, SelfTestFailure> {
+    let mut buf = [0u8; MAX_RECORD_LEN];
+    let mut complete = false;
+    loop {
+        match from.poll(&mut buf) {
+            Action::Idle => return Ok(complete),
+            Action::Send { channel, len } => {
+                let record = buf.get(..len).ok_or(SelfTestFailure::Handshake)?;
+                to.receive(channel, record);
+            }
+            Action::ArmTimer { .. } => {}
+            Action::Complete => complete = true,
+            Action::Fail(_) => return Err(SelfTestFailure::Handshake),
+        }
+    }
+}
+
+/// Client and server run the whole handshake in memory from the spec's fixed
+/// inputs; both must complete with the spec's session key and h.
+fn handshake() -> Result<(), SelfTestFailure> {
+    let mut client = Session::new(Role::Client, &vector_random(&ALICE_PRIVATE, 0x00));
+    let mut server = Session::new(Role::Server, &vector_random(&BOB_PRIVATE, 0x20));
+    for channel in [Channel::One, Channel::Two] {
+        client.channel_up(channel);
+        server.channel_up(channel);
+    }
+    let (mut client_done, mut server_done) = (false, false);
+    // Three exchanges suffice (client shares, server shares, Finished).
+    for _ in 0..4 {
+        client_done |= pump(&mut client, &mut server)?;
+        server_done |= pump(&mut server, &mut client)?;
+    }
+    let (Some(ck), Some(sk), Some(h)) = (client.session_key(), server.session_key(), client.transcript_hash()) else {
+        return Err(SelfTestFailure::Handshake);
+    };
+    let ok = ck.ct_eq(&VECTOR_SESSION_KEY) & sk.ct_eq(&VECTOR_SESSION_KEY) & h.ct_eq(&VECTOR_TRANSCRIPT_HASH);
+    if client_done && server_done && bool::from(ok) {
+        Ok(())
+    } else {
+        Err(SelfTestFailure::Handshake)
+    }
 }
 
 fn x25519() -> Result<(), SelfTestFailure> {
