@@ -31,10 +31,7 @@ def server(args):
     lsock.listen(1)
     conn, _ = lsock.accept()
     digest, total = hashlib.sha256(), 0
-    while True:
-        data = conn.recv(CHUNK)
-        if not data:
-            break
+    while data := conn.recv(CHUNK):
         digest.update(data)
         total += len(data)
         conn.sendall(data)
@@ -44,37 +41,39 @@ def server(args):
     conn.close()
 
 
+def receive_into(sock, digest):
+    """Reads until EOF, or until nothing is ready on a non-blocking socket;
+    returns the byte count."""
+    count = 0
+    try:
+        while True:
+            data = sock.recv(CHUNK)
+            if not data:
+                break
+            digest.update(data)
+            count += len(data)
+    except BlockingIOError:
+        pass
+    return count
+
+
 def client(args):
     sock = make_socket(args)
     sock.connect((args.addr, args.port))
     rng = random.Random(args.bytes)
     sent, total = hashlib.sha256(), 0
     received, rtotal = hashlib.sha256(), 0
-    sock.setblocking(True)
     while total < args.bytes:
         chunk = rng.randbytes(min(CHUNK, args.bytes - total))
         sock.sendall(chunk)
         sent.update(chunk)
         total += len(chunk)
         # Drain the echo as we go so neither side's buffers fill up.
-        sock.settimeout(0)
-        try:
-            while True:
-                data = sock.recv(CHUNK)
-                if not data:
-                    break
-                received.update(data)
-                rtotal += len(data)
-        except BlockingIOError:
-            pass
-        sock.settimeout(None)
+        sock.setblocking(False)
+        rtotal += receive_into(sock, received)
+        sock.setblocking(True)
     sock.shutdown(socket.SHUT_WR)
-    while True:
-        data = sock.recv(CHUNK)
-        if not data:
-            break
-        received.update(data)
-        rtotal += len(data)
+    rtotal += receive_into(sock, received)
     print(f"sent {total} sha256 {sent.hexdigest()}")
     print(f"received {rtotal} sha256 {received.hexdigest()}")
 
