@@ -9,6 +9,11 @@
 
 use kernel::prelude::*;
 
+#[path = "smkex_mod/selftest.rs"]
+mod selftest;
+#[path = "smkex_mod/session.rs"]
+mod session;
+
 module! {
     type: Smkex,
     name: "smkex",
@@ -65,6 +70,11 @@ impl kernel::Module for Smkex {
             return Err(Error::from_errno(-ELIBBAD));
         }
         pr_info!("self-test passed: X25519 (RFC 7748), SHA-256, HKDF-SHA256 (RFC 5869), handshake (spec vectors)\n");
+        if let Err(e) = selftest::abi_handshake() {
+            pr_err!("self-test FAILED: handshake through the core's C ABI: {:?}; refusing to load\n", e);
+            return Err(Error::from_errno(-ELIBBAD));
+        }
+        pr_info!("self-test passed: handshake through the core's C ABI with random keys\n");
         // SAFETY: called once, from module init in process context; undone
         // by `smkex_stats_exit` below or in `drop`.
         let err = unsafe { ffi::smkex_stats_init() };

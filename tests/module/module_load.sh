@@ -5,13 +5,14 @@ KO=${SMKEX_KO:-$(dirname "$0")/../../smkex.ko}
 
 loaded() { grep -q '^smkex ' /proc/modules; }
 
-tap_plan 11
+tap_plan 12
 [ -r "$KO" ] || { tap_diag "no module at $KO"; exit $KSFT_FAIL; }
 dmesg -C
 
 tap_check "insmod succeeds" insmod "$KO"
 tap_check "module is listed in /proc/modules" loaded
 tap_check "self-test result is in dmesg" bash -c "dmesg | grep -q 'smkex: self-test passed: X25519 (RFC 7748), SHA-256, HKDF-SHA256 (RFC 5869), handshake (spec vectors)'"
+tap_check "C ABI handshake self-test result is in dmesg" bash -c "dmesg | grep -q \"smkex: self-test passed: handshake through the core's C ABI with random keys\""
 tap_diag "$(dmesg | grep 'smkex:' | tr '\n' ' ')"
 
 info=$(modinfo "$KO")
