@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The console judge must flag exactly the bad logs: a WARN call trace, a KASAN
 # report, a kmemleak leak and a VM that died before the end marker; and pass
-# the clean one. The logs in logs/ follow the formats of 6.12's reports.
+# the clean one. The logs in logs/ are real consoles of the debug kernel,
+# recorded by record-logs.sh (the reports come from the splat/ helper module).
 . "$(dirname "$0")/../lib.sh"
 here=$(dirname "$0")
 check=$here/../../qemu/console-check.sh
