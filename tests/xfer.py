@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Bulk transfer over MPTCP or TCP for the VM tests.
+"""Transfers over MPTCP or TCP for the VM tests.
 
   xfer.py server PORT [--proto mptcp|tcp] [--family 4|6]
   xfer.py client ADDR PORT BYTES [--proto mptcp|tcp] [--family 4|6]
+  xfer.py recv-hex PORT [--proto ...] [--family ...]
+  xfer.py send-hex ADDR PORT HEX [--proto ...] [--family ...]
 
-The client sends BYTES pseudo-random bytes and shuts down its write side; the
-server echoes everything back. Each side prints `sent N sha256 H` and
-`received N sha256 H`, so the test can compare both directions.
+server/client: the client sends BYTES pseudo-random bytes and shuts down its
+write side; the server echoes everything back. Each side prints `sent N
+sha256 H` and `received N sha256 H`, so the test can compare both directions.
+
+recv-hex/send-hex: one connection carries exactly the given bytes; the
+receiver prints what arrived as `received HEX`.
 """
 import argparse
 import hashlib
@@ -78,9 +83,28 @@ def client(args):
     print(f"received {rtotal} sha256 {received.hexdigest()}")
 
 
+def recv_hex(args):
+    lsock = make_socket(args)
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsock.bind(("::" if args.family == 6 else "0.0.0.0", args.port))
+    lsock.listen(1)
+    conn, _ = lsock.accept()
+    data = b""
+    while chunk := conn.recv(CHUNK):
+        data += chunk
+    print(f"received {data.hex()}")
+
+
+def send_hex(args):
+    sock = make_socket(args)
+    sock.connect((args.addr, args.port))
+    sock.sendall(bytes.fromhex(args.hex))
+    sock.close()
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["server", "client"])
+    p.add_argument("mode", choices=["server", "client", "recv-hex", "send-hex"])
     p.add_argument("rest", nargs="+")
     p.add_argument("--proto", choices=["mptcp", "tcp"], default="mptcp")
     p.add_argument("--family", type=int, choices=[4, 6], default=4)
@@ -88,6 +112,13 @@ def main():
     if args.mode == "server":
         (args.port,) = map(int, args.rest)
         server(args)
+    elif args.mode == "recv-hex":
+        (args.port,) = map(int, args.rest)
+        recv_hex(args)
+    elif args.mode == "send-hex":
+        args.addr, port, args.hex = args.rest
+        args.port = int(port)
+        send_hex(args)
     else:
         args.addr, port, nbytes = args.rest
         args.port, args.bytes = int(port), int(nbytes)
