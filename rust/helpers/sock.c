@@ -5,7 +5,9 @@
  * whose SMKEX-relevant callbacks are ours, so that sockets which never set
  * an SMKEX option never run module code. The first setsockopt(SOL_SMKEX)
  * reaches us through an ftrace hook on mptcp_setsockopt (MPTCP answers
- * ENOPROTOOPT to unknown levels); later calls go through the copies.
+ * ENOPROTOOPT to unknown levels); later calls go through the copies. A
+ * getsockopt(SOL_SMKEX) on a socket never taken over is answered through a
+ * hook on mptcp_getsockopt, as "SMKEX off", without taking the socket over.
  *
  * Why C: 6.12's kernel crate has no socket abstractions; everything here
  * touches struct sock, sockptr_t or ftrace.
@@ -360,11 +362,12 @@ out_free:
 	return err;
 }
 
-/* ---- entry: the first setsockopt(SOL_SMKEX) on an MPTCP socket ---- */
+/* ---- entries: SOL_SMKEX calls on MPTCP sockets the module does not own ---- */
 
 /*
- * Where the ftrace hook sends mptcp_setsockopt calls with level SOL_SMKEX.
- * Same prototype as mptcp_setsockopt. The hook took a module reference.
+ * Where the ftrace hook sends mptcp_setsockopt calls with level SOL_SMKEX:
+ * the first SMKEX option takes the socket over. Same prototype as
+ * mptcp_setsockopt. The hook took a module reference.
  */
 static int smkex_setsockopt_entry(struct sock *sk, int level, int optname, sockptr_t optval,
 				  unsigned int optlen)
@@ -379,54 +382,100 @@ static int smkex_setsockopt_entry(struct sock *sk, int level, int optname, sockp
 	return err;
 }
 
+/*
+ * Where the hook sends mptcp_getsockopt calls with level SOL_SMKEX: a socket
+ * that never set an SMKEX option reads as SMKEX off (with the default
+ * timeout), without being taken over. Same prototype as mptcp_getsockopt.
+ */
+static int smkex_getsockopt_entry(struct sock *sk, int level, int optname, char __user *optval,
+				  int __user *optlen)
+{
+	struct smkex_sock off = { .timeout_ms = smkex_param_handshake_timeout_ms() };
+	int err;
+
+	lock_sock(sk);
+	err = smkex_get_locked(&off, optname, optval, optlen);
+	release_sock(sk);
+	module_put(THIS_MODULE);
+	return smkex_opt_result(sk, "get", optname, err);
+}
+
+/* Both MPTCP entry points take (sk, level, ...): argument 1 is the level. */
+static void notrace smkex_ftrace_redirect(struct ftrace_regs *fregs, unsigned long entry)
+{
+	if ((int)ftrace_regs_get_argument(fregs, 1) != SOL_SMKEX)
+		return;
+	/* While the module is going away, MPTCP answers for the level itself. */
+	if (!try_module_get(THIS_MODULE))
+		return;
+	ftrace_regs_set_instruction_pointer(fregs, entry);
+}
+
 static void notrace smkex_ftrace_setsockopt(unsigned long ip, unsigned long parent_ip,
 					    struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
-	/* mptcp_setsockopt(sk, level, ...): argument 1 is the level. */
-	if ((int)ftrace_regs_get_argument(fregs, 1) != SOL_SMKEX)
-		return;
-	/* While the module is going away, MPTCP answers ENOPROTOOPT itself. */
-	if (!try_module_get(THIS_MODULE))
-		return;
-	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)smkex_setsockopt_entry);
+	smkex_ftrace_redirect(fregs, (unsigned long)smkex_setsockopt_entry);
 }
 
-static struct ftrace_ops smkex_setsockopt_hook = {
-	.func = smkex_ftrace_setsockopt,
-	.flags = FTRACE_OPS_FL_IPMODIFY
-#ifndef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
-		 | FTRACE_OPS_FL_SAVE_REGS
+static void notrace smkex_ftrace_getsockopt(unsigned long ip, unsigned long parent_ip,
+					    struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	smkex_ftrace_redirect(fregs, (unsigned long)smkex_getsockopt_entry);
+}
+
+#ifdef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+#define SMKEX_FTRACE_FLAGS FTRACE_OPS_FL_IPMODIFY
+#else
+#define SMKEX_FTRACE_FLAGS (FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_SAVE_REGS)
 #endif
-	,
+
+static struct smkex_hook {
+	const char *function;
+	struct ftrace_ops ops;
+} smkex_hooks[] = {
+	{ "mptcp_setsockopt", { .func = smkex_ftrace_setsockopt, .flags = SMKEX_FTRACE_FLAGS } },
+	{ "mptcp_getsockopt", { .func = smkex_ftrace_getsockopt, .flags = SMKEX_FTRACE_FLAGS } },
 };
 
-static const char smkex_hooked_function[] = "mptcp_setsockopt";
+static void smkex_unhook(int count)
+{
+	while (count-- > 0) {
+		unregister_ftrace_function(&smkex_hooks[count].ops);
+		ftrace_free_filter(&smkex_hooks[count].ops);
+	}
+}
 
 int smkex_sock_init(void)
 {
-	int err;
+	int i, err;
 
-	err = ftrace_set_filter(&smkex_setsockopt_hook, (unsigned char *)smkex_hooked_function,
-				strlen(smkex_hooked_function), 1);
-	if (err) {
-		pr_err("smkex: cannot filter ftrace on %s: %d\n", smkex_hooked_function, err);
-		return err;
+	for (i = 0; i < ARRAY_SIZE(smkex_hooks); i++) {
+		struct smkex_hook *hook = &smkex_hooks[i];
+
+		err = ftrace_set_filter(&hook->ops, (unsigned char *)hook->function,
+					strlen(hook->function), 1);
+		if (err) {
+			pr_err("smkex: cannot filter ftrace on %s: %d\n", hook->function, err);
+			break;
+		}
+		err = register_ftrace_function(&hook->ops);
+		if (err) {
+			pr_err("smkex: cannot hook %s: %d\n", hook->function, err);
+			ftrace_free_filter(&hook->ops);
+			break;
+		}
 	}
-	err = register_ftrace_function(&smkex_setsockopt_hook);
-	if (err) {
-		pr_err("smkex: cannot hook %s: %d\n", smkex_hooked_function, err);
-		ftrace_free_filter(&smkex_setsockopt_hook);
-	}
+	if (err)
+		smkex_unhook(i);
 	return err;
 }
 
 /*
  * Module exit runs only when no socket holds a reference. Unregistering waits
- * (RCU tasks) until no task is still inside the hook or the tail of
- * smkex_setsockopt_entry after its module_put.
+ * (RCU tasks) until no task is still inside a hook or the tail of an entry
+ * after its module_put.
  */
 void smkex_sock_exit(void)
 {
-	unregister_ftrace_function(&smkex_setsockopt_hook);
-	ftrace_free_filter(&smkex_setsockopt_hook);
+	smkex_unhook(ARRAY_SIZE(smkex_hooks));
 }

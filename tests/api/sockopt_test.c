@@ -324,12 +324,31 @@ TEST_F(mptcp, socket_pins_module_until_closed)
 	EXPECT_EQ(before, module_refcnt());
 }
 
-TEST_F(mptcp, never_enabled_socket_answers_as_mptcp)
+TEST_F(mptcp, never_enabled_socket_reads_as_off)
 {
 	struct smkex_info info;
+	unsigned char key[SMKEX_KEY_LEN];
+	int val = -1, refcnt = module_refcnt();
+	long long attached = smkex_stat("SocketsAttached");
+	socklen_t len = sizeof(val);
 
-	/* No SMKEX option was set: MPTCP itself answers for the unknown level. */
-	EXPECT_EQ(-EOPNOTSUPP, get_info(self->fd, &info));
+	/* No SMKEX option was set: the socket reads as SMKEX off... */
+	ASSERT_EQ((int)sizeof(info), get_info(self->fd, &info));
+	EXPECT_EQ(SMKEX_STATE_OFF, info.state);
+	EXPECT_EQ(0, info.version);
+	EXPECT_EQ(read_sysfs_int("/sys/module/smkex/parameters/handshake_timeout_ms"),
+		  (int)info.timeout_ms);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SMKEX, SMKEX_ENABLE, &val, &len));
+	EXPECT_EQ(0, val);
+	len = sizeof(key);
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, SMKEX_SESSION_KEY, key, &len));
+	EXPECT_EQ(ENOTCONN, errno);
+	len = sizeof(val);
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, 99, &val, &len));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	/* ...and reading does not take it over. */
+	EXPECT_EQ(refcnt, module_refcnt());
+	EXPECT_EQ(attached, smkex_stat("SocketsAttached"));
 }
 
 TEST(plain_tcp_is_untouched)
