@@ -267,6 +267,24 @@ static int smkex_listen(struct socket *sock, int backlog)
 	return smkex_base_ops[smkex_family(sock->sk)]->listen(sock, backlog);
 }
 
+/*
+ * do_accept() gave the new socket the listener's ops (ours) and took a
+ * reference on their owner (this module). When the connection fell back to
+ * TCP, MPTCP replaces the new socket's ops with TCP's (mptcp_stream_accept),
+ * so the reference would never be dropped and the module never unload:
+ * drop it here.
+ */
+static int smkex_accept(struct socket *sock, struct socket *newsock,
+			struct proto_accept_arg *arg)
+{
+	const struct proto_ops *ours = &smkex_ops[smkex_family(sock->sk)];
+	int err = smkex_base_ops[smkex_family(sock->sk)]->accept(sock, newsock, arg);
+
+	if (!err && READ_ONCE(newsock->ops) != ours)
+		module_put(THIS_MODULE);
+	return err;
+}
+
 /* Give the socket back to MPTCP, then let MPTCP close it. */
 static void smkex_close(struct sock *sk, long timeout)
 {
@@ -307,6 +325,7 @@ static int smkex_build_prot(struct sock *sk, int fam)
 	smkex_ops[fam] = *base_ops;
 	smkex_ops[fam].owner = THIS_MODULE;
 	smkex_ops[fam].listen = smkex_listen;
+	smkex_ops[fam].accept = smkex_accept;
 	smkex_base_ops[fam] = base_ops;
 	/* Readers check smkex_base_prot only under this mutex or after attach. */
 	smkex_base_prot[fam] = base;

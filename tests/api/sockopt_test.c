@@ -57,6 +57,22 @@ static long long smkex_stat(const char *name)
 	return found;
 }
 
+/*
+ * Polls the module's reference count until it equals `want` (MPTCP frees a
+ * closed connection's socket from a worker, a little later), for at most
+ * ten seconds; returns the last value seen.
+ */
+static int wait_refcnt(int want)
+{
+	int seen = module_refcnt();
+
+	for (int i = 0; i < 1000 && seen != want; i++) {
+		usleep(10000);
+		seen = module_refcnt();
+	}
+	return seen;
+}
+
 static int set_int(int fd, int opt, int val)
 {
 	return setsockopt(fd, SOL_SMKEX, opt, &val, sizeof(val)) ? -errno : 0;
@@ -70,27 +86,34 @@ static int get_info(int fd, struct smkex_info *info)
 	return getsockopt(fd, SOL_SMKEX, SMKEX_INFO, info, &len) ? -errno : (int)len;
 }
 
-/* A listening plain MPTCP socket on loopback; returns its fd, port in *port. */
-static int mptcp_listener(int family, unsigned short *port)
+/* Binds fd to loopback, port 0, and listens; the port goes to *port. */
+static int listen_on(int fd, int family, unsigned short *port)
 {
 	struct sockaddr_storage ss = { .ss_family = family };
 	socklen_t len = sizeof(ss);
-	int fd = socket(family, SOCK_STREAM, IPPROTO_MPTCP);
 
-	if (fd < 0)
-		return -1;
 	if (family == AF_INET)
 		((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	else
 		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
 	if (bind(fd, (struct sockaddr *)&ss, family == AF_INET ? sizeof(struct sockaddr_in) :
 							       sizeof(struct sockaddr_in6)) ||
-	    listen(fd, 8) || getsockname(fd, (struct sockaddr *)&ss, &len)) {
+	    listen(fd, 8) || getsockname(fd, (struct sockaddr *)&ss, &len))
+		return -errno;
+	*port = family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+				    ((struct sockaddr_in6 *)&ss)->sin6_port;
+	return 0;
+}
+
+/* A listening plain MPTCP socket on loopback; returns its fd, port in *port. */
+static int mptcp_listener(int family, unsigned short *port)
+{
+	int fd = socket(family, SOCK_STREAM, IPPROTO_MPTCP);
+
+	if (fd >= 0 && listen_on(fd, family, port)) {
 		close(fd);
 		return -1;
 	}
-	*port = family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
-				    ((struct sockaddr_in6 *)&ss)->sin6_port;
 	return fd;
 }
 
@@ -322,6 +345,41 @@ TEST_F(mptcp, socket_pins_module_until_closed)
 	close(self->fd);
 	self->fd = socket(self->family, SOCK_STREAM, IPPROTO_MPTCP);
 	EXPECT_EQ(before, module_refcnt());
+}
+
+/*
+ * A listener taken over by an option but not enabled accepts both MPTCP
+ * and plain TCP clients. An accepted MPTCP connection pins the module twice
+ * (its socket uses the module's ops, its cloned sock the module's proto); a
+ * TCP fallback gets TCP's ops and must pin nothing. All is released after
+ * close.
+ */
+TEST_F(mptcp, attached_listener_accepts_and_unpins)
+{
+	unsigned short port;
+	int listening, client, child;
+
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_TIMEOUT_MS, 1000));
+	ASSERT_EQ(0, listen_on(self->fd, self->family, &port));
+	listening = module_refcnt();
+
+	client = socket(self->family, SOCK_STREAM, IPPROTO_MPTCP);
+	ASSERT_EQ(0, connect_to(client, self->family, port));
+	child = accept(self->fd, NULL, NULL);
+	ASSERT_GE(child, 0);
+	EXPECT_EQ(listening + 2, module_refcnt());
+	close(child);
+	close(client);
+	EXPECT_EQ(listening, wait_refcnt(listening));
+
+	client = socket(self->family, SOCK_STREAM, IPPROTO_TCP);
+	ASSERT_EQ(0, connect_to(client, self->family, port));
+	child = accept(self->fd, NULL, NULL);
+	ASSERT_GE(child, 0);
+	EXPECT_EQ(listening, module_refcnt());
+	close(child);
+	close(client);
+	EXPECT_EQ(listening, wait_refcnt(listening));
 }
 
 TEST_F(mptcp, never_enabled_socket_reads_as_off)
