@@ -32,7 +32,7 @@ step "vm: booting $kdir ($accel), console log $log"
 # Kernel lines are kept in the log but not echoed, so the command's own output
 # stays readable.
 set +e
-timeout "${SMKEX_VM_TIMEOUT:-3000}" vng --run "$kdir" "${accel_opt[@]}" --verbose \
+timeout "${SMKEX_VM_TIMEOUT:-1800}" vng --run "$kdir" "${accel_opt[@]}" --verbose \
   --memory "${SMKEX_VM_MEMORY:-2G}" --cpus 2 --disable-monitor --force-9p \
   --rwdir "$SMKEX_ROOT/build/vm-out" --cwd "$SMKEX_ROOT" \
   --append root=/dev/root --exec "$cmd" </dev/null 2>&1 \

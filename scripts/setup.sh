@@ -39,34 +39,30 @@ else
   step "rustup: rust-src present"
 fi
 
-# bindgen-cli: 0.69.5 is the version checked to work with 6.12 and clang 14.
-BINDGEN_VERSION=0.69.5
-if [ "$(bindgen --version 2>/dev/null | awk '{print $2}')" != "$BINDGEN_VERSION" ]; then
-  step "cargo: installing bindgen-cli $BINDGEN_VERSION (about 2 minutes)"
-  cargo install --locked --version "$BINDGEN_VERSION" bindgen-cli
-else
-  step "cargo: bindgen-cli $BINDGEN_VERSION present"
-fi
-
-# cargo-fuzz drives the protocol core's fuzz target (the test command runs it
-# briefly); it needs the nightly-only sanitizer flags, allowed on this stable
-# toolchain through RUSTC_BOOTSTRAP=1 in rust/proto/fuzz/run.sh.
-FUZZ_VERSION=0.13.2
-if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$FUZZ_VERSION" ]; then
-  step "cargo: installing cargo-fuzz $FUZZ_VERSION (about a minute)"
-  cargo install --locked --version "$FUZZ_VERSION" cargo-fuzz
-else
-  step "cargo: cargo-fuzz $FUZZ_VERSION present"
-fi
-
-# virtme-ng boots a kernel build directory with the host's root file system.
-VNG_VERSION=1.42
-if [ "$(vng --version 2>/dev/null | awk '{print $2}')" != "$VNG_VERSION" ]; then
-  step "pip: installing virtme-ng==$VNG_VERSION"
-  python3 -m pip install -q "virtme-ng==$VNG_VERSION"
+# ensure_tool INSTALLER PACKAGE VERSION COMMAND...: install PACKAGE at VERSION
+# with INSTALLER (cargo or pip) unless COMMAND already reports that version as
+# the second word of its output.
+ensure_tool() {
+  local installer=$1 package=$2 version=$3; shift 3
+  if [ "$("$@" 2>/dev/null | awk '{print $2; exit}')" = "$version" ]; then
+    step "$installer: $package $version present"
+    return
+  fi
+  step "$installer: installing $package $version"
+  case $installer in
+    cargo) cargo install --locked --version "$version" "$package" ;;
+    pip) python3 -m pip install -q "$package==$version" ;;
+  esac
   hash -r
-else
-  step "pip: virtme-ng $VNG_VERSION present"
-fi
+}
+
+# bindgen-cli: 0.69.5 is the version checked to work with 6.12 and clang 14.
+ensure_tool cargo bindgen-cli 0.69.5 bindgen --version
+# cargo-fuzz drives the protocol core's fuzz targets (the test command runs
+# them briefly); their nightly-only sanitizer flags are allowed on this stable
+# toolchain through RUSTC_BOOTSTRAP=1 in rust/proto/fuzz/run.sh.
+ensure_tool cargo cargo-fuzz 0.13.2 cargo fuzz --version
+# virtme-ng boots a kernel build directory with the host's root file system.
+ensure_tool pip virtme-ng 1.42 vng --version
 
 step "setup complete"

@@ -29,12 +29,18 @@ def make_socket(args):
     return socket.socket(family, socket.SOCK_STREAM, proto)
 
 
-def server(args):
+def accept_one(args):
     lsock = make_socket(args)
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lsock.bind(("::" if args.family == 6 else "0.0.0.0", args.port))
     lsock.listen(1)
     conn, _ = lsock.accept()
+    lsock.close()
+    return conn
+
+
+def server(args):
+    conn = accept_one(args)
     digest, total = hashlib.sha256(), 0
     while data := conn.recv(CHUNK):
         digest.update(data)
@@ -84,11 +90,7 @@ def client(args):
 
 
 def recv_hex(args):
-    lsock = make_socket(args)
-    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lsock.bind(("::" if args.family == 6 else "0.0.0.0", args.port))
-    lsock.listen(1)
-    conn, _ = lsock.accept()
+    conn = accept_one(args)
     data = b""
     while chunk := conn.recv(CHUNK):
         data += chunk
