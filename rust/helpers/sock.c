@@ -25,11 +25,13 @@
 #include <linux/net.h>
 #include <linux/slab.h>
 #include <linux/sockptr.h>
+#include <net/inet_sock.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
 #include <uapi/linux/smkex.h>
 
 #include "smkex_helpers.h"
+#include "smkex_sock.h"
 
 enum { SMKEX_FAM_V4, SMKEX_FAM_V6, SMKEX_NFAM };
 
@@ -39,15 +41,6 @@ static struct proto *smkex_base_prot[SMKEX_NFAM];
 static const struct proto_ops *smkex_base_ops[SMKEX_NFAM];
 static struct proto smkex_prot[SMKEX_NFAM];
 static struct proto_ops smkex_ops[SMKEX_NFAM];
-
-/* Per-socket state, in sk_user_data (NOCOPY: clones do not inherit it). */
-struct smkex_sock {
-	bool enabled;
-	u8 state;		/* enum smkex_state */
-	u8 role;		/* enum smkex_role */
-	u8 reason;		/* enum smkex_reason */
-	u32 timeout_ms;
-};
 
 static int smkex_family(const struct sock *sk)
 {
@@ -66,6 +59,11 @@ static struct smkex_sock *smkex_sk(const struct sock *sk)
 	ss = __rcu_dereference_sk_user_data_with_flags(sk, SK_USER_DATA_NOCOPY);
 	rcu_read_unlock();
 	return ss;
+}
+
+struct proto *smkex_base_proto(const struct sock *sk)
+{
+	return smkex_base_prot[smkex_family(sk)];
 }
 
 static bool smkex_owns(const struct sock *sk)
@@ -106,7 +104,7 @@ static int smkex_opt_result(const struct sock *sk, const char *dir, int optname,
 	return err;
 }
 
-/* ---- option handling (socket locked) ---- */
+/* ---- option handling ---- */
 
 static int smkex_get_int(sockptr_t optval, unsigned int optlen, int *val)
 {
@@ -117,6 +115,15 @@ static int smkex_get_int(sockptr_t optval, unsigned int optlen, int *val)
 	return 0;
 }
 
+/* Options are settable only before connect() or listen(). */
+static bool smkex_too_late(const struct sock *sk, const struct smkex_sock *ss)
+{
+	return sk->sk_state != TCP_CLOSE ||
+	       (ss->state != SMKEX_STATE_OFF && ss->state != SMKEX_STATE_ENABLED) ||
+	       ss->role == SMKEX_ROLE_LISTENER;
+}
+
+/* Socket locked and ss->lock held. */
 static int smkex_set_locked(struct sock *sk, struct smkex_sock *ss, int optname,
 			    sockptr_t optval, unsigned int optlen)
 {
@@ -129,10 +136,10 @@ static int smkex_set_locked(struct sock *sk, struct smkex_sock *ss, int optname,
 			return err;
 		if (val != 0 && val != 1)
 			return -EINVAL;
-		if (sk->sk_state != TCP_CLOSE)
+		if (smkex_too_late(sk, ss))
 			return -EISCONN;
 		ss->enabled = val;
-		ss->state = val ? SMKEX_STATE_ENABLED : SMKEX_STATE_OFF;
+		WRITE_ONCE(ss->state, val ? SMKEX_STATE_ENABLED : SMKEX_STATE_OFF);
 		return 0;
 	case SMKEX_TIMEOUT_MS:
 		err = smkex_get_int(optval, optlen, &val);
@@ -140,7 +147,7 @@ static int smkex_set_locked(struct sock *sk, struct smkex_sock *ss, int optname,
 			return err;
 		if (val < SMKEX_TIMEOUT_MIN_MS || val > SMKEX_TIMEOUT_MAX_MS)
 			return -EINVAL;
-		if (sk->sk_state != TCP_CLOSE)
+		if (smkex_too_late(sk, ss))
 			return -EISCONN;
 		ss->timeout_ms = val;
 		return 0;
@@ -159,6 +166,80 @@ static int smkex_put(char __user *optval, int __user *optlen, const void *val, i
 	return 0;
 }
 
+/* Errno for the key material of a handshake that is not complete. */
+static int smkex_not_ready(const struct smkex_sock *ss)
+{
+	return ss->state == SMKEX_STATE_FAILED ? -ECONNABORTED : -ENOTCONN;
+}
+
+static int smkex_get_session_key(struct smkex_sock *ss, char __user *optval,
+				 int __user *optlen, int len)
+{
+	u8 key[SMKEX_KEY_LEN];
+	int err;
+
+	if (len < SMKEX_KEY_LEN)
+		return -EINVAL;
+	if (ss->state != SMKEX_STATE_COMPLETE || smkex_proto_session_key(ss->session, &key))
+		return smkex_not_ready(ss);
+	err = smkex_put(optval, optlen, key, SMKEX_KEY_LEN);
+	memzero_explicit(key, sizeof(key));
+	return err;
+}
+
+static int smkex_get_export(struct smkex_sock *ss, char __user *optval, int __user *optlen,
+			    int len)
+{
+	struct smkex_export *ex;
+	int err;
+
+	if (len != sizeof(*ex))
+		return -EINVAL;
+	if (ss->state != SMKEX_STATE_COMPLETE)
+		return smkex_not_ready(ss);
+	ex = kmalloc(sizeof(*ex), GFP_KERNEL);
+	if (!ex)
+		return -ENOMEM;
+	if (copy_from_user(ex, optval, sizeof(*ex))) {
+		err = -EFAULT;
+		goto out;
+	}
+	if (ex->reserved || !ex->out_len) {
+		err = -EINVAL;
+		goto out;
+	}
+	switch (smkex_proto_session_export(ss->session, ex->label, ex->label_len, ex->context,
+					   ex->context_len, ex->out, ex->out_len)) {
+	case 0:
+		err = smkex_put(optval, optlen, ex, sizeof(*ex));
+		break;
+	case 1:		/* not complete */
+		err = smkex_not_ready(ss);
+		break;
+	default:	/* a length the exporter refuses */
+		err = -EINVAL;
+		break;
+	}
+out:
+	kfree_sensitive(ex);
+	return err;
+}
+
+static void smkex_fill_info(const struct smkex_sock *ss, struct smkex_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->state = ss->state;
+	info->role = ss->role;
+	info->version = ss->enabled ? SMKEX_PROTOCOL_VERSION : 0;
+	info->reason = ss->reason;
+	info->timeout_ms = ss->timeout_ms;
+	info->duration_us = ss->duration_us;
+	memcpy(info->channel, ss->channel, sizeof(info->channel));
+	if (ss->state == SMKEX_STATE_COMPLETE)
+		smkex_proto_session_transcript_hash(ss->session, &info->transcript_hash);
+}
+
+/* ss->lock held (or ss private to the caller). */
 static int smkex_get_locked(struct smkex_sock *ss, int optname, char __user *optval,
 			    int __user *optlen)
 {
@@ -180,17 +261,12 @@ static int smkex_get_locked(struct smkex_sock *ss, int optname, char __user *opt
 	case SMKEX_INFO:
 		if (len < SMKEX_INFO_SIZE_V1)
 			return -EINVAL;
-		memset(&info, 0, sizeof(info));
-		info.state = ss->state;
-		info.role = ss->role;
-		info.version = ss->enabled ? SMKEX_PROTOCOL_VERSION : 0;
-		info.reason = ss->reason;
-		info.timeout_ms = ss->timeout_ms;
+		smkex_fill_info(ss, &info);
 		return smkex_put(optval, optlen, &info, min_t(int, len, sizeof(info)));
 	case SMKEX_SESSION_KEY:
+		return smkex_get_session_key(ss, optval, optlen, len);
 	case SMKEX_EXPORT:
-		/* No handshake has completed on this socket. */
-		return ss->state == SMKEX_STATE_FAILED ? -ECONNABORTED : -ENOTCONN;
+		return smkex_get_export(ss, optval, optlen, len);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -205,14 +281,21 @@ static int smkex_setsockopt(struct sock *sk, int level, int optname, sockptr_t o
 	int err;
 
 	if (level != SOL_SMKEX)
-		return smkex_base_prot[smkex_family(sk)]->setsockopt(sk, level, optname, optval, optlen);
+		return smkex_base_proto(sk)->setsockopt(sk, level, optname, optval, optlen);
 	lock_sock(sk);
 	ss = smkex_sk(sk);
-	err = ss ? smkex_set_locked(sk, ss, optname, optval, optlen) : -ENOPROTOOPT;
+	if (ss) {
+		mutex_lock(&ss->lock);
+		err = smkex_set_locked(sk, ss, optname, optval, optlen);
+		mutex_unlock(&ss->lock);
+	} else {
+		err = -ENOPROTOOPT;
+	}
 	release_sock(sk);
 	return smkex_opt_result(sk, "set", optname, err);
 }
 
+/* Not under the socket lock, so that reading never waits for a send. */
 static int smkex_getsockopt(struct sock *sk, int level, int optname, char __user *optval,
 			    int __user *optlen)
 {
@@ -220,51 +303,173 @@ static int smkex_getsockopt(struct sock *sk, int level, int optname, char __user
 	int err;
 
 	if (level != SOL_SMKEX)
-		return smkex_base_prot[smkex_family(sk)]->getsockopt(sk, level, optname, optval, optlen);
-	lock_sock(sk);
+		return smkex_base_proto(sk)->getsockopt(sk, level, optname, optval, optlen);
 	ss = smkex_sk(sk);
-	err = ss ? smkex_get_locked(ss, optname, optval, optlen) : -ENOPROTOOPT;
-	release_sock(sk);
+	if (ss) {
+		mutex_lock(&ss->lock);
+		err = smkex_get_locked(ss, optname, optval, optlen);
+		mutex_unlock(&ss->lock);
+	} else {
+		err = -ENOPROTOOPT;
+	}
 	return smkex_opt_result(sk, "get", optname, err);
 }
 
-/*
- * The in-kernel handshake is not built yet (Documentation/kernel-integration.md).
- * Until it is, an enabled socket must not carry data as if it were
- * protected: connect() and listen() fail closed with EOPNOTSUPP.
- */
-static bool smkex_enabled_locked(const struct sock *sk)
+static struct smkex_sock *smkex_sock_alloc(struct sock *sk)
 {
-	struct smkex_sock *ss = smkex_sk(sk);
+	struct smkex_sock *ss = kzalloc(sizeof(*ss), GFP_KERNEL);
 
-	return ss && ss->enabled;
+	if (!ss)
+		return NULL;
+	ss->timeout_ms = smkex_param_handshake_timeout_ms();
+	smkex_hs_init(ss, sk);
+	return ss;
 }
 
 /* Called by __inet_stream_connect with the socket locked. */
 static int smkex_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 {
-	if (smkex_enabled_locked(sk)) {
-		smkex_stat_inc(sock_net(sk), SMKEX_STAT_CONNECT_REFUSED);
-		pr_debug("smkex: connect refused: handshake not implemented\n");
-		return -EOPNOTSUPP;
+	struct smkex_sock *ss = smkex_sk(sk);
+	bool run = ss && ss->enabled && ss->state == SMKEX_STATE_ENABLED;
+	int err;
+
+	if (run) {
+		/* The handshake's SYN data would be unprotected application data. */
+		if (inet_test_bit(DEFER_CONNECT, sk))
+			return -EOPNOTSUPP;
+		err = smkex_hs_prepare(sk, ss, SMKEX_ROLE_CLIENT);
+		if (err)
+			return err;
 	}
-	return smkex_base_prot[smkex_family(sk)]->connect(sk, uaddr, addr_len);
+	err = smkex_base_proto(sk)->connect(sk, uaddr, addr_len);
+	if (run && !err)
+		smkex_hs_start(sk, ss);
+	return err;
+}
+
+/*
+ * Until the handshake is complete no application byte moves: non-blocking
+ * calls get EAGAIN, blocking ones wait (bounded by the socket's timeout),
+ * and after a failure every call gets the errno of its reason.
+ */
+static int smkex_wait_complete(struct sock *sk, bool nonblock, long timeo)
+{
+	struct smkex_sock *ss = smkex_sk(sk);
+	long left;
+
+	if (!ss || !ss->enabled)
+		return 0;
+	for (;;) {
+		switch (READ_ONCE(ss->state)) {
+		case SMKEX_STATE_FAILED:
+			return -ss->err;
+		case SMKEX_STATE_HANDSHAKE:
+			break;
+		default:	/* not connected yet (MPTCP answers), or complete */
+			return 0;
+		}
+		if (nonblock || !timeo)
+			return -EAGAIN;
+		left = wait_event_interruptible_timeout(ss->wait,
+							READ_ONCE(ss->state) != SMKEX_STATE_HANDSHAKE,
+							timeo);
+		if (left < 0)
+			return sock_intr_errno(timeo);
+		if (!left)
+			return -EAGAIN;
+		timeo = left;
+	}
+}
+
+static int smkex_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	bool nonblock = msg->msg_flags & MSG_DONTWAIT;
+	int err;
+
+	/* Fast Open would put application data in the SYN, before any key. */
+	if (msg->msg_flags & MSG_FASTOPEN) {
+		struct smkex_sock *ss = smkex_sk(sk);
+
+		if (ss && ss->enabled)
+			return -EOPNOTSUPP;
+	}
+	err = smkex_wait_complete(sk, nonblock, sock_sndtimeo(sk, nonblock));
+	if (err)
+		return err;
+	return smkex_base_proto(sk)->sendmsg(sk, msg, len);
+}
+
+static int smkex_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
+			 int *addr_len)
+{
+	bool nonblock = flags & MSG_DONTWAIT;
+	int err = smkex_wait_complete(sk, nonblock, sock_rcvtimeo(sk, nonblock));
+
+	if (err)
+		return err;
+	return smkex_base_proto(sk)->recvmsg(sk, msg, len, flags, addr_len);
+}
+
+/* Not readable or writable while the handshake runs; an error after it failed. */
+static __poll_t smkex_poll(struct file *file, struct socket *sock, poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	__poll_t mask = smkex_base_ops[smkex_family(sk)]->poll(file, sock, wait);
+	struct smkex_sock *ss = smkex_sk(sk);
+
+	if (!ss || !ss->enabled)
+		return mask;
+	switch (READ_ONCE(ss->state)) {
+	case SMKEX_STATE_HANDSHAKE:
+		mask &= ~(EPOLLIN | EPOLLRDNORM | EPOLLRDBAND | EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+		break;
+	case SMKEX_STATE_FAILED:
+		mask |= EPOLLERR;
+		break;
+	}
+	return mask;
 }
 
 /* Called unlocked; MPTCP's listen takes the socket lock itself. */
 static int smkex_listen(struct socket *sock, int backlog)
 {
-	bool enabled;
+	struct sock *sk = sock->sk;
+	struct smkex_sock *ss = smkex_sk(sk);
+	int err = smkex_base_ops[smkex_family(sk)]->listen(sock, backlog);
 
-	lock_sock(sock->sk);
-	enabled = smkex_enabled_locked(sock->sk);
-	release_sock(sock->sk);
-	if (enabled) {
-		smkex_stat_inc(sock_net(sock->sk), SMKEX_STAT_LISTEN_REFUSED);
-		pr_debug("smkex: listen refused: handshake not implemented\n");
-		return -EOPNOTSUPP;
+	/* From now on every accepted connection runs the handshake. */
+	if (!err && ss && ss->enabled) {
+		mutex_lock(&ss->lock);
+		ss->role = SMKEX_ROLE_LISTENER;
+		mutex_unlock(&ss->lock);
 	}
-	return smkex_base_ops[smkex_family(sock->sk)]->listen(sock, backlog);
+	return err;
+}
+
+/* Give an accepted connection of an enabled listener its own handshake. */
+static int smkex_accept_start(struct sock *lsk, struct sock *sk)
+{
+	struct smkex_sock *lss = smkex_sk(lsk);
+	struct smkex_sock *ss = smkex_sock_alloc(sk);
+	int err;
+
+	if (!ss)
+		return -ENOMEM;
+	ss->enabled = true;
+	ss->state = SMKEX_STATE_ENABLED;
+	ss->timeout_ms = lss->timeout_ms;
+	err = smkex_hs_prepare(sk, ss, SMKEX_ROLE_SERVER);
+	if (err) {
+		smkex_hs_free(ss);
+		return err;
+	}
+	lock_sock(sk);
+	write_lock_bh(&sk->sk_callback_lock);
+	__rcu_assign_sk_user_data_with_flags(sk, ss, SK_USER_DATA_NOCOPY);
+	write_unlock_bh(&sk->sk_callback_lock);
+	smkex_hs_start(sk, ss);
+	release_sock(sk);
+	return 0;
 }
 
 /*
@@ -272,34 +477,50 @@ static int smkex_listen(struct socket *sock, int backlog)
  * reference on their owner (this module). When the connection fell back to
  * TCP, MPTCP replaces the new socket's ops with TCP's (mptcp_stream_accept),
  * so the reference would never be dropped and the module never unload:
- * drop it here.
+ * drop it here. On an enabled listener such a connection cannot run SMKEX
+ * and is refused (fail closed); every other one starts its handshake.
  */
 static int smkex_accept(struct socket *sock, struct socket *newsock,
 			struct proto_accept_arg *arg)
 {
 	const struct proto_ops *ours = &smkex_ops[smkex_family(sock->sk)];
+	struct smkex_sock *lss = smkex_sk(sock->sk);
+	bool enabled = lss && lss->enabled;
 	int err = smkex_base_ops[smkex_family(sock->sk)]->accept(sock, newsock, arg);
 
-	if (!err && READ_ONCE(newsock->ops) != ours)
+	if (err)
+		return err;
+	if (READ_ONCE(newsock->ops) != ours) {
 		module_put(THIS_MODULE);
-	return err;
+		if (!enabled)
+			return 0;
+		smkex_stat_inc(sock_net(sock->sk), SMKEX_STAT_ACCEPT_FALLBACK);
+		pr_debug("smkex: accepted connection fell back to TCP: refused\n");
+		return -ECONNABORTED;
+	}
+	return enabled ? smkex_accept_start(sock->sk, newsock->sk) : 0;
 }
 
 /* Give the socket back to MPTCP, then let MPTCP close it. */
 static void smkex_close(struct sock *sk, long timeout)
 {
-	struct proto *base = smkex_base_prot[smkex_family(sk)];
-	struct smkex_sock *ss;
+	struct proto *base = smkex_base_proto(sk);
+	struct smkex_sock *ss = smkex_sk(sk);
 
+	/* Unlocked: the work takes the socket lock. */
+	if (ss)
+		smkex_hs_stop(ss);
 	lock_sock(sk);
+	if (ss)
+		smkex_hs_detach_locked(sk, ss);
 	write_lock_bh(&sk->sk_callback_lock);
-	ss = smkex_sk(sk);
 	rcu_assign_sk_user_data(sk, NULL);
 	WRITE_ONCE(sk->sk_prot, base);
 	write_unlock_bh(&sk->sk_callback_lock);
 	release_sock(sk);
-	/* Only this socket's own calls read ss, and none is left at close. */
-	kfree(ss);
+	/* Freed after an RCU grace period: data_ready may still be reading it. */
+	if (ss)
+		smkex_hs_free(ss);
 	base->close(sk, timeout);
 }
 
@@ -321,11 +542,14 @@ static int smkex_build_prot(struct sock *sk, int fam)
 	smkex_prot[fam].setsockopt = smkex_setsockopt;
 	smkex_prot[fam].getsockopt = smkex_getsockopt;
 	smkex_prot[fam].connect = smkex_connect;
+	smkex_prot[fam].sendmsg = smkex_sendmsg;
+	smkex_prot[fam].recvmsg = smkex_recvmsg;
 	smkex_prot[fam].close = smkex_close;
 	smkex_ops[fam] = *base_ops;
 	smkex_ops[fam].owner = THIS_MODULE;
 	smkex_ops[fam].listen = smkex_listen;
 	smkex_ops[fam].accept = smkex_accept;
+	smkex_ops[fam].poll = smkex_poll;
 	smkex_base_ops[fam] = base_ops;
 	/* Readers check smkex_base_prot only under this mutex or after attach. */
 	smkex_base_prot[fam] = base;
@@ -346,10 +570,9 @@ static int smkex_attach(struct sock *sk)
 	err = smkex_build_prot(sk, fam);
 	if (err)
 		return err;
-	ss = kzalloc(sizeof(*ss), GFP_KERNEL);
+	ss = smkex_sock_alloc(sk);
 	if (!ss)
 		return -ENOMEM;
-	ss->timeout_ms = smkex_param_handshake_timeout_ms();
 
 	lock_sock(sk);
 	if (smkex_owns(sk)) {
@@ -377,7 +600,7 @@ static int smkex_attach(struct sock *sk)
 
 out_free:
 	release_sock(sk);
-	kfree(ss);
+	smkex_hs_free(ss);
 	return err;
 }
 
@@ -409,12 +632,14 @@ static int smkex_setsockopt_entry(struct sock *sk, int level, int optname, sockp
 static int smkex_getsockopt_entry(struct sock *sk, int level, int optname, char __user *optval,
 				  int __user *optlen)
 {
-	struct smkex_sock off = { .timeout_ms = smkex_param_handshake_timeout_ms() };
-	int err;
+	/* What an attached socket that never enabled SMKEX reports. */
+	struct smkex_sock *off = smkex_sock_alloc(sk);
+	int err = -ENOMEM;
 
-	lock_sock(sk);
-	err = smkex_get_locked(&off, optname, optval, optlen);
-	release_sock(sk);
+	if (off) {
+		err = smkex_get_locked(off, optname, optval, optlen);
+		smkex_hs_free(off);
+	}
 	module_put(THIS_MODULE);
 	return smkex_opt_result(sk, "get", optname, err);
 }
@@ -467,6 +692,10 @@ static void smkex_unhook(int count)
 int smkex_sock_init(void)
 {
 	int i, err;
+
+	err = smkex_hs_check_session();
+	if (err)
+		return err;
 
 	for (i = 0; i < ARRAY_SIZE(smkex_hooks); i++) {
 		struct smkex_hook *hook = &smkex_hooks[i];

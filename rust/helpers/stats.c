@@ -20,9 +20,26 @@ static const char *const smkex_stat_names[SMKEX_STAT_COUNT] = {
 	[SMKEX_STAT_OPT_UNKNOWN] = "OptUnknown",
 	[SMKEX_STAT_OPT_TOO_LATE] = "OptTooLate",
 	[SMKEX_STAT_KEY_NOT_READY] = "KeyNotReady",
-	[SMKEX_STAT_CONNECT_REFUSED] = "ConnectRefusedNoHandshake",
-	[SMKEX_STAT_LISTEN_REFUSED] = "ListenRefusedNoHandshake",
 	[SMKEX_STAT_OPT_OTHER] = "OptOtherError",
+	[SMKEX_STAT_HS_STARTED] = "HandshakesStarted",
+	[SMKEX_STAT_HS_COMPLETED] = "HandshakesCompleted",
+	[SMKEX_STAT_HS_FAILED] = "HandshakesFailed",
+	[SMKEX_STAT_ACCEPT_FALLBACK] = "AcceptRefusedTcpFallback",
+	[SMKEX_STAT_START_FAILED] = "HandshakeStartFailed",
+	/* the protocol's reason names (Documentation/protocol.md §6) */
+	[SMKEX_STAT_FAIL_REASON + 0] = "FailedBindingHashMismatch",
+	[SMKEX_STAT_FAIL_REASON + 1] = "FailedMalformedRecord",
+	[SMKEX_STAT_FAIL_REASON + 2] = "FailedWrongChannel",
+	[SMKEX_STAT_FAIL_REASON + 3] = "FailedUnexpectedRecord",
+	[SMKEX_STAT_FAIL_REASON + 4] = "FailedOutOfOrderRecord",
+	[SMKEX_STAT_FAIL_REASON + 5] = "FailedDuplicateRecord",
+	[SMKEX_STAT_FAIL_REASON + 6] = "FailedLowOrderKey",
+	[SMKEX_STAT_FAIL_REASON + 7] = "FailedBadFinished",
+	[SMKEX_STAT_FAIL_REASON + 8] = "FailedTimeout",
+	[SMKEX_STAT_FAIL_REASON + 9] = "FailedPeerClosed",
+	[SMKEX_STAT_FAIL_REASON + 10] = "FailedChannelIntegrity",
+	[SMKEX_STAT_FAIL_REASON + 11] = "FailedLocalError",
+	[SMKEX_STAT_FAIL_REASON + 12] = "FailedInternal",
 };
 
 struct smkex_net {

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,25 +313,76 @@ TEST_F(mptcp, enable_after_connect_is_eisconn)
 	close(lfd);
 }
 
-/* Until the in-kernel handshake exists, an enabled socket fails closed. */
-TEST_F(mptcp, enabled_connect_and_listen_fail_closed)
+/*
+ * On loopback there is no second path, so an enabled client's handshake
+ * runs until its timeout: meanwhile no byte moves (EAGAIN, no POLLIN or
+ * POLLOUT), the key is not ready, and options are too late; then every
+ * call reports ETIMEDOUT and SMKEX_INFO the timeout reason.
+ */
+TEST_F(mptcp, handshake_without_second_path_holds_data_then_times_out)
 {
 	unsigned short port;
 	int lfd = mptcp_listener(self->family, &port);
-
-	long long connects = smkex_stat("ConnectRefusedNoHandshake");
-	long long listens = smkex_stat("ListenRefusedNoHandshake");
+	long long timeouts = smkex_stat("FailedTimeout");
+	unsigned char key[SMKEX_KEY_LEN];
+	socklen_t len = sizeof(key);
+	struct smkex_info info;
+	struct pollfd p = { .fd = self->fd, .events = POLLIN | POLLOUT };
+	char byte = 'x';
 
 	ASSERT_GE(lfd, 0);
 	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
-	EXPECT_EQ(-EOPNOTSUPP, connect_to(self->fd, self->family, port));
-	EXPECT_EQ(-1, listen(self->fd, 1));
-	EXPECT_EQ(EOPNOTSUPP, errno);
-	EXPECT_EQ(connects + 1, smkex_stat("ConnectRefusedNoHandshake"));
-	EXPECT_EQ(listens + 1, smkex_stat("ListenRefusedNoHandshake"));
-	/* Disabled again, the socket is an ordinary MPTCP socket. */
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_TIMEOUT_MS, 1500));
+	ASSERT_EQ(0, connect_to(self->fd, self->family, port));
+
+	ASSERT_EQ(sizeof(info), get_info(self->fd, &info));
+	EXPECT_EQ(SMKEX_STATE_HANDSHAKE, info.state);
+	EXPECT_EQ(SMKEX_ROLE_CLIENT, info.role);
+	EXPECT_EQ(-1, send(self->fd, &byte, 1, MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, recv(self->fd, &byte, 1, MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, SMKEX_SESSION_KEY, key, &len));
+	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_EQ(-EISCONN, set_int(self->fd, SMKEX_TIMEOUT_MS, 1000));
+
+	/* Blocking: returns when the handshake fails. */
+	EXPECT_EQ(-1, recv(self->fd, &byte, 1, 0));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	EXPECT_EQ(-1, send(self->fd, &byte, 1, MSG_NOSIGNAL));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	EXPECT_TRUE(p.revents & POLLERR);
+	ASSERT_EQ(sizeof(info), get_info(self->fd, &info));
+	EXPECT_EQ(SMKEX_STATE_FAILED, info.state);
+	EXPECT_EQ(SMKEX_REASON_TIMEOUT, info.reason);
+	EXPECT_GE(info.duration_us, 1500000);
+	EXPECT_LT(info.duration_us, 60000000);
+	EXPECT_NE(0, info.channel[0].family);	/* channel 1 was up */
+	EXPECT_EQ(0, info.channel[1].family);	/* channel 2 never */
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, SMKEX_SESSION_KEY, key, &len));
+	EXPECT_EQ(ECONNABORTED, errno);
+	EXPECT_EQ(timeouts + 1, smkex_stat("FailedTimeout"));
+	close(lfd);
+}
+
+/* A disabled socket (enabled, then disabled again) is plain MPTCP. */
+TEST_F(mptcp, disabled_again_connects_as_plain_mptcp)
+{
+	unsigned short port;
+	int lfd = mptcp_listener(self->family, &port);
+	long long started = smkex_stat("HandshakesStarted");
+	struct smkex_info info;
+
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
 	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 0));
 	EXPECT_EQ(0, connect_to(self->fd, self->family, port));
+	EXPECT_EQ(1, send(self->fd, "x", 1, 0));
+	ASSERT_EQ(sizeof(info), get_info(self->fd, &info));
+	EXPECT_EQ(SMKEX_STATE_OFF, info.state);
+	EXPECT_EQ(started, smkex_stat("HandshakesStarted"));
 	close(lfd);
 }
 

@@ -14,6 +14,7 @@
 use core::mem::{align_of, size_of};
 use core::ptr;
 
+use smkex_proto::record::RecordType;
 use smkex_proto::{Channel, FailureReason, RawAction, Role, Session, MAX_RECORD_LEN, RANDOM_LEN};
 
 /// Runs the known-answer self-test of X25519, SHA-256 and HKDF-SHA256 and a
@@ -44,6 +45,23 @@ pub extern "C" fn smkex_proto_session_align() -> usize {
 #[no_mangle]
 pub extern "C" fn smkex_proto_max_record_len() -> usize {
     MAX_RECORD_LEN
+}
+
+/// Framing for a transport that reads one record at a time: the full length
+/// of a record whose first (type) byte is `type_byte`, and in `channel` the
+/// channel (1 or 2) it is pinned to. Returns 0 for a type the protocol does
+/// not have (`channel` untouched); the core rejects such a byte itself.
+///
+/// # Safety
+/// `channel` is valid for a write of one byte.
+#[no_mangle]
+pub unsafe extern "C" fn smkex_proto_record_framing(type_byte: u8, channel: *mut u8) -> usize {
+    let Some(ty) = RecordType::from_u8(type_byte) else {
+        return 0;
+    };
+    // SAFETY: the caller guarantees one writable byte at `channel`.
+    unsafe { *channel = ty.channel() as u8 };
+    ty.record_len()
 }
 
 /// Sets up a session in `mem` for `role` (1 client, 2 server) from 64 fresh

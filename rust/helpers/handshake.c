@@ -1,0 +1,738 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The handshake driver: runs one SMKEX socket's protocol session (the Rust
+ * core, sans-I/O) over the MPTCP connection. Documentation/kernel-integration.md
+ * explains every choice; in short:
+ *
+ *  - One delayed work item per socket does all the work, in process
+ *    context. It runs when the connection's data_ready fires (that callback
+ *    only queues it) and on a short tick while the handshake lasts (subflow
+ *    joins, DATA_ACKs and the timer have no callback of their own).
+ *  - Sending: records go through MPTCP's own sendmsg, so that MPTCP builds
+ *    the data-sequence mappings, with a per-socket scheduler that puts data
+ *    only on the pinned channel's subflow and refuses MPTCP-level
+ *    reinjection. The pin moves to the other channel only once everything
+ *    sent so far is DATA_ACKed, so no record can leave on the wrong subflow.
+ *    MPTCP's default scheduler is restored once our last record is acked.
+ *  - Receiving: MPTCP's recvmsg, exactly one record at a time, so that
+ *    application data after the handshake stays queued. A record's channel
+ *    follows from its type; that it really arrived there is checked on the
+ *    subflows' own byte counters (tcp_sock.bytes_received, which counts
+ *    every new in-order byte once, including copies MPTCP then drops as
+ *    duplicates): after the peer's two key-exchange records, channel k's
+ *    subflow must have received exactly the bytes of channel k's records
+ *    and every other subflow nothing (DESIGN.md §2).
+ *  - Failure resets the connection (MPTCP fast close) and makes the
+ *    application's calls return an errno that says why.
+ */
+#include <linux/errno.h>
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <net/mptcp.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "protocol.h"	/* net/mptcp: struct mptcp_sock, subflow contexts */
+#include "smkex_sock.h"
+
+static_assert(SMKEX_REASON_INTERNAL == SMKEX_REASON_COUNT);
+
+/* How often the work looks at the subflows while a handshake runs. */
+#define SMKEX_TICK	max(1UL, msecs_to_jiffies(10))
+
+static struct smkex_sock *smkex_hs_sk(const struct sock *sk)
+{
+	return __rcu_dereference_sk_user_data_with_flags(sk, SK_USER_DATA_NOCOPY);
+}
+
+/* ---- the per-socket scheduler ---- */
+
+/*
+ * Called by MPTCP with the msk owned, or from softirq with the msk data
+ * lock held; the scheduler is installed and removed under both, so the
+ * socket's state is alive here.
+ */
+static int smkex_sched_get_subflow(struct mptcp_sock *msk, struct mptcp_sched_data *data)
+{
+	struct mptcp_subflow_context *subflow;
+	struct smkex_sock *ss;
+	u32 pin;
+
+	/* Resending a record on another subflow would break the channel binding. */
+	if (data->reinject)
+		return -EINVAL;
+	rcu_read_lock();
+	ss = smkex_hs_sk((struct sock *)msk);
+	pin = ss ? READ_ONCE(ss->pin_id) : 0;
+	rcu_read_unlock();
+	if (!pin)
+		return -EINVAL;
+	mptcp_for_each_subflow(msk, subflow) {
+		if (READ_ONCE(subflow->subflow_id) != pin)
+			continue;
+		if (!__mptcp_subflow_active(subflow) ||
+		    !sk_stream_memory_free(mptcp_subflow_tcp_sock(subflow)))
+			return -EINVAL;
+		WRITE_ONCE(subflow->scheduled, true);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Never registered: installed on one connection at a time, owner-less. */
+static struct mptcp_sched_ops smkex_sched = {
+	.get_subflow = smkex_sched_get_subflow,
+	.name = "smkex-pinned",
+};
+
+/* Socket locked. */
+static void smkex_sched_install(struct sock *sk, struct smkex_sock *ss)
+{
+	struct mptcp_sock *msk = mptcp_sk(sk);
+
+	mptcp_data_lock(sk);
+	ss->saved_sched = msk->sched;
+	msk->sched = &smkex_sched;
+	mptcp_data_unlock(sk);
+	ss->sched_installed = true;
+}
+
+/* Socket locked. */
+static void smkex_sched_restore(struct sock *sk, struct smkex_sock *ss)
+{
+	struct mptcp_sock *msk = mptcp_sk(sk);
+
+	if (!ss->sched_installed)
+		return;
+	mptcp_data_lock(sk);
+	msk->sched = ss->saved_sched;
+	mptcp_data_unlock(sk);
+	ss->sched_installed = false;
+	WRITE_ONCE(ss->pin_id, 0);
+}
+
+/* ---- data_ready: only queue the work ---- */
+
+static void (*smkex_base_data_ready)(struct sock *sk);
+
+static void smkex_data_ready(struct sock *sk)
+{
+	struct smkex_sock *ss;
+
+	rcu_read_lock();
+	ss = smkex_hs_sk(sk);
+	if (ss)
+		mod_delayed_work(system_wq, &ss->work, 0);
+	rcu_read_unlock();
+	smkex_base_data_ready(sk);
+}
+
+/* Socket locked. */
+static void smkex_data_ready_install(struct sock *sk, struct smkex_sock *ss)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	/* Every MPTCP socket has the same one (sock_def_readable). */
+	if (!smkex_base_data_ready)
+		smkex_base_data_ready = sk->sk_data_ready;
+	if (sk->sk_data_ready == smkex_base_data_ready) {
+		WRITE_ONCE(sk->sk_data_ready, smkex_data_ready);
+		ss->data_ready_installed = true;
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* Socket locked. */
+static void smkex_data_ready_restore(struct sock *sk, struct smkex_sock *ss)
+{
+	if (!ss->data_ready_installed)
+		return;
+	write_lock_bh(&sk->sk_callback_lock);
+	WRITE_ONCE(sk->sk_data_ready, smkex_base_data_ready);
+	write_unlock_bh(&sk->sk_callback_lock);
+	ss->data_ready_installed = false;
+}
+
+/* ---- outcome ---- */
+
+/* The errno the application sees after a failed handshake, by reason. */
+static int smkex_reason_errno(u8 reason)
+{
+	switch (reason) {
+	case SMKEX_REASON_BINDING_HASH_MISMATCH:
+	case SMKEX_REASON_WRONG_CHANNEL:
+	case SMKEX_REASON_LOW_ORDER_KEY:
+	case SMKEX_REASON_BAD_FINISHED:
+	case SMKEX_REASON_CHANNEL_INTEGRITY:
+		return EKEYREJECTED;	/* an active attack on one path */
+	case SMKEX_REASON_TIMEOUT:
+		return ETIMEDOUT;
+	case SMKEX_REASON_PEER_CLOSED:
+		return ECONNRESET;
+	case SMKEX_REASON_MALFORMED_RECORD:
+	case SMKEX_REASON_UNEXPECTED_RECORD:
+	case SMKEX_REASON_OUT_OF_ORDER_RECORD:
+	case SMKEX_REASON_DUPLICATE_RECORD:
+		return EPROTO;		/* e.g. a peer without SMKEX */
+	default:
+		return ECONNABORTED;	/* local error, internal */
+	}
+}
+
+static void smkex_set_duration(struct smkex_sock *ss)
+{
+	ss->duration_us = ktime_to_us(ktime_sub(ktime_get(), ss->started));
+}
+
+/* `lock` held. The connection is reset afterwards by the work (smkex_reset). */
+static void smkex_fail_locked(struct smkex_sock *ss, u8 reason)
+{
+	struct net *net = sock_net(ss->sk);
+
+	if (ss->state != SMKEX_STATE_HANDSHAKE)
+		return;
+	if (reason < 1 || reason > SMKEX_REASON_COUNT)
+		reason = SMKEX_REASON_INTERNAL;
+	ss->reason = reason;
+	ss->err = smkex_reason_errno(reason);
+	smkex_set_duration(ss);
+	WRITE_ONCE(ss->state, SMKEX_STATE_FAILED);
+	ss->reset_pending = true;
+	smkex_stat_inc(net, SMKEX_STAT_HS_FAILED);
+	smkex_stat_inc(net, SMKEX_STAT_FAIL_REASON + reason - 1);
+	pr_debug("smkex: %s handshake failed: reason %u, errno %d\n",
+		 ss->role == SMKEX_ROLE_CLIENT ? "client" : "server", reason, ss->err);
+}
+
+/* `lock` held: the transport saw something the core cannot (reason 10/11/12). */
+static void smkex_abort_locked(struct smkex_sock *ss, u8 reason, const char *why)
+{
+	if (ss->state != SMKEX_STATE_HANDSHAKE)
+		return;
+	pr_debug("smkex: aborting handshake: %s\n", why);
+	smkex_proto_session_abort(ss->session, reason);
+}
+
+static void smkex_abort(struct smkex_sock *ss, u8 reason, const char *why)
+{
+	mutex_lock(&ss->lock);
+	smkex_abort_locked(ss, reason, why);
+	mutex_unlock(&ss->lock);
+}
+
+/* `lock` held; the core said Complete and every record has been handed out. */
+static void smkex_complete_locked(struct smkex_sock *ss)
+{
+	if (ss->state != SMKEX_STATE_HANDSHAKE)
+		return;
+	smkex_set_duration(ss);
+	WRITE_ONCE(ss->state, SMKEX_STATE_COMPLETE);
+	smkex_stat_inc(sock_net(ss->sk), SMKEX_STAT_HS_COMPLETED);
+	pr_debug("smkex: %s handshake complete in %llu us\n",
+		 ss->role == SMKEX_ROLE_CLIENT ? "client" : "server", ss->duration_us);
+}
+
+/* Wake blocked application calls and pollers after the handshake ended. */
+static void smkex_wake(struct sock *sk, struct smkex_sock *ss)
+{
+	wake_up_all(&ss->wait);
+	sk->sk_state_change(sk);
+}
+
+/* Reset a failed connection: MPTCP fast close, and the error for pollers. */
+static void smkex_reset(struct sock *sk, struct smkex_sock *ss)
+{
+	lock_sock(sk);
+	smkex_sched_restore(sk, ss);
+	smkex_data_ready_restore(sk, ss);
+	if (sk->sk_state != TCP_CLOSE)
+		smkex_base_proto(sk)->disconnect(sk, 0);
+	WRITE_ONCE(sk->sk_err, ss->err);
+	release_sock(sk);
+	sk_error_report(sk);
+}
+
+/* ---- the core's actions ---- */
+
+/* `lock` held: take every action the core has ready. */
+static void smkex_drain_actions_locked(struct smkex_sock *ss)
+{
+	u8 record[SMKEX_MAX_RECORD_LEN];
+	struct smkex_raw_action act;
+	int guard;
+
+	for (guard = 0; guard < 16 && ss->state == SMKEX_STATE_HANDSHAKE; guard++) {
+		act = smkex_proto_session_poll(ss->session, &record);
+		switch (act.kind) {
+		case SMKEX_ACT_IDLE:
+			goto out;
+		case SMKEX_ACT_SEND: {
+			struct smkex_out_record *o;
+
+			if (ss->out_head + ss->out_count >= ARRAY_SIZE(ss->out) ||
+			    act.value > SMKEX_MAX_RECORD_LEN || (act.arg != 1 && act.arg != 2)) {
+				smkex_abort_locked(ss, SMKEX_REASON_INTERNAL, "bad send action");
+				break;
+			}
+			o = &ss->out[ss->out_head + ss->out_count++];
+			o->channel = act.arg;
+			o->len = act.value;
+			o->sent = 0;
+			memcpy(o->buf, record, act.value);
+			break;
+		}
+		case SMKEX_ACT_ARM_TIMER:
+			ss->deadline = jiffies + msecs_to_jiffies(act.value);
+			ss->timer_armed = true;
+			break;
+		case SMKEX_ACT_COMPLETE:
+			ss->core_complete = true;
+			break;
+		case SMKEX_ACT_FAIL:
+			smkex_fail_locked(ss, act.arg);
+			break;
+		default:
+			smkex_abort_locked(ss, SMKEX_REASON_INTERNAL, "unknown action");
+			break;
+		}
+	}
+out:
+	memzero_explicit(record, sizeof(record));
+	if (ss->core_complete && !ss->out_count)
+		smkex_complete_locked(ss);
+}
+
+/* ---- what the transport looks like now ---- */
+
+struct smkex_transport {
+	bool closed;		/* reset, closed or fell back: no handshake possible */
+	const char *closed_why;
+	u8 closed_reason;
+	u32 chan_id[2];		/* subflow_id of each channel if it can carry data */
+	u64 chan_rx[2];		/* bytes received on each channel's subflow */
+	u64 other_rx;		/* bytes received on any other subflow */
+	u64 snd_una, write_seq;
+	struct smkex_channel_info info[2];
+};
+
+static void smkex_fill_channel_info(struct smkex_channel_info *ci, const struct sock *ssk)
+{
+	const struct inet_sock *inet = inet_sk(ssk);
+
+	memset(ci, 0, sizeof(*ci));
+	ci->family = ssk->sk_family;
+	ci->local_port = inet->inet_sport;
+	ci->remote_port = inet->inet_dport;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (ssk->sk_family == AF_INET6) {
+		memcpy(ci->local_addr, &ssk->sk_v6_rcv_saddr, 16);
+		memcpy(ci->remote_addr, &ssk->sk_v6_daddr, 16);
+		return;
+	}
+#endif
+	memcpy(ci->local_addr, &inet->inet_saddr, 4);
+	memcpy(ci->remote_addr, &inet->inet_daddr, 4);
+}
+
+/*
+ * Socket locked. Channel 1 is the MP_CAPABLE subflow (msk->first); channel
+ * 2 the first other subflow that can carry data, remembered by subflow_id.
+ */
+static void smkex_read_transport_locked(struct sock *sk, struct smkex_sock *ss,
+					struct smkex_transport *t)
+{
+	struct mptcp_sock *msk = mptcp_sk(sk);
+	struct mptcp_subflow_context *subflow;
+	struct sock *first = msk->first;
+	bool seen[2] = { false, false };
+
+	memset(t, 0, sizeof(*t));
+	t->snd_una = READ_ONCE(msk->snd_una);
+	t->write_seq = READ_ONCE(msk->write_seq);
+	if (__mptcp_check_fallback(msk)) {
+		/* A one-path attacker can strip MP_CAPABLE: fail closed. */
+		t->closed = true;
+		t->closed_reason = SMKEX_REASON_CHANNEL_INTEGRITY;
+		t->closed_why = "the connection fell back to plain TCP";
+		return;
+	}
+	/*
+	 * A reset. A FIN is seen by recvmsg (end of stream) only after every
+	 * byte before it, so a peer that completes, sends and closes at once
+	 * still has its Finished read.
+	 */
+	if (sk->sk_state == TCP_CLOSE && msk->first && inet_sk_state_load(msk->first) == TCP_CLOSE) {
+		t->closed = true;
+		t->closed_reason = SMKEX_REASON_PEER_CLOSED;
+		t->closed_why = "the connection was reset";
+		return;
+	}
+	mptcp_for_each_subflow(msk, subflow) {
+		struct sock *ssk = mptcp_subflow_tcp_sock(subflow);
+		u64 rx = READ_ONCE(tcp_sk(ssk)->bytes_received);
+		u32 id = READ_ONCE(subflow->subflow_id);
+		int k;
+
+		if (ssk == first)
+			k = 0;
+		else if (ss->chan_id[1] ? id == ss->chan_id[1] :
+			 !seen[1] && __mptcp_subflow_active(subflow))
+			k = 1;
+		else {
+			t->other_rx += rx;
+			continue;
+		}
+		seen[k] = true;
+		t->chan_rx[k] = rx;
+		if (__mptcp_subflow_active(subflow) && inet_sk_state_load(ssk) == TCP_ESTABLISHED &&
+		    (k == 1 || sk->sk_state == TCP_ESTABLISHED)) {
+			t->chan_id[k] = id;
+			smkex_fill_channel_info(&t->info[k], ssk);
+		}
+	}
+	/*
+	 * A channel whose subflow went away is not failed here: its records
+	 * then never complete, and the timer ends the handshake.
+	 */
+}
+
+static void smkex_read_transport(struct sock *sk, struct smkex_sock *ss, struct smkex_transport *t)
+{
+	lock_sock(sk);
+	smkex_read_transport_locked(sk, ss, t);
+	release_sock(sk);
+}
+
+/* ---- I/O through MPTCP's own sendmsg and recvmsg ---- */
+
+/*
+ * Hand queued records to MPTCP, in order. Returns true if bytes went out.
+ * A record for the other channel waits until everything before it is
+ * DATA_ACKed, so that moving the pin cannot move queued bytes.
+ */
+static bool smkex_send_queued(struct sock *sk, struct smkex_sock *ss,
+			      const struct smkex_transport *t)
+{
+	bool progress = false;
+
+	while (ss->out_count) {
+		struct smkex_out_record *o = &ss->out[ss->out_head];
+		u32 id = t->chan_id[o->channel - 1];
+		struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+		struct kvec kv;
+		int ret;
+
+		if (!id)
+			break;
+		if (READ_ONCE(ss->pin_id) != id) {
+			if (READ_ONCE(mptcp_sk(sk)->snd_una) != READ_ONCE(mptcp_sk(sk)->write_seq))
+				break;
+			WRITE_ONCE(ss->pin_id, id);
+		}
+		kv.iov_base = o->buf + o->sent;
+		kv.iov_len = o->len - o->sent;
+		iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &kv, 1, kv.iov_len);
+		ret = smkex_base_proto(sk)->sendmsg(sk, &msg, kv.iov_len);
+		if (ret == -EAGAIN || ret == 0)
+			break;
+		if (ret < 0) {
+			smkex_abort(ss, SMKEX_REASON_LOCAL_ERROR, "sending a record failed");
+			break;
+		}
+		progress = true;
+		o->sent += ret;
+		if (o->sent < o->len)
+			continue;
+		memzero_explicit(o, sizeof(*o));
+		ss->out_head++;
+		ss->out_count--;
+		ss->hs_end_seq = READ_ONCE(mptcp_sk(sk)->write_seq);
+	}
+	if (!ss->out_count)
+		ss->out_head = 0;
+	return progress;
+}
+
+enum smkex_integrity { SMKEX_INTACT, SMKEX_VIOLATED, SMKEX_NOT_VISIBLE_YET };
+
+/*
+ * After a whole record from the peer was read: did its bytes, and all
+ * before them, arrive on their channels? Exact once the peer's two
+ * key-exchange records are in (nothing else may have been sent to us yet);
+ * afterwards (the server's Finished) application data may follow, so only
+ * a lower bound holds. A subflow counts its bytes before MPTCP hands them
+ * on, so fewer bytes than read means the subflow is not in the connection's
+ * list yet (a join being flushed): look again later.
+ */
+static enum smkex_integrity smkex_channels_intact(struct sock *sk, struct smkex_sock *ss)
+{
+	struct smkex_transport t;
+	int k;
+
+	smkex_read_transport(sk, ss, &t);
+	for (k = 0; k < 2; k++)
+		if (t.chan_rx[k] < ss->consumed[k])
+			return SMKEX_NOT_VISIBLE_YET;
+	if (ss->records_in <= 2 && t.other_rx)
+		return SMKEX_VIOLATED;
+	if (ss->records_in == 2 &&
+	    (t.chan_rx[0] != ss->consumed[0] || t.chan_rx[1] != ss->consumed[1]))
+		return SMKEX_VIOLATED;
+	return SMKEX_INTACT;
+}
+
+/* A whole record is in rx: check where it came from, then feed the core. */
+static bool smkex_deliver_record(struct sock *sk, struct smkex_sock *ss)
+{
+	enum smkex_integrity integrity = smkex_channels_intact(sk, ss);
+
+	if (integrity == SMKEX_NOT_VISIBLE_YET)
+		return false;
+	if (integrity == SMKEX_VIOLATED) {
+		smkex_abort(ss, SMKEX_REASON_CHANNEL_INTEGRITY,
+			    "handshake bytes arrived on the wrong subflow");
+	} else {
+		mutex_lock(&ss->lock);
+		if (ss->state == SMKEX_STATE_HANDSHAKE)
+			smkex_proto_session_receive(ss->session, ss->rx_channel, ss->rx, ss->rx_len);
+		mutex_unlock(&ss->lock);
+	}
+	memzero_explicit(ss->rx, sizeof(ss->rx));
+	ss->rx_len = 0;
+	ss->rx_need = 0;
+	return true;
+}
+
+/*
+ * Read at most the rest of the current record. Returns true if bytes were
+ * read. Never reads past a record: what follows the handshake belongs to
+ * the application.
+ */
+static bool smkex_receive(struct sock *sk, struct smkex_sock *ss)
+{
+	struct msghdr msg = {};
+	struct kvec kv;
+	int addr_len, ret;
+	u8 channel;
+	size_t len;
+
+	if (ss->rx_need && ss->rx_len == ss->rx_need)	/* waiting for its check */
+		return smkex_deliver_record(sk, ss);
+	if (!ss->rx_need)
+		ss->rx_need = 1;	/* the type byte tells the record's length */
+	kv.iov_base = ss->rx + ss->rx_len;
+	kv.iov_len = ss->rx_need - ss->rx_len;
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, kv.iov_len);
+	ret = smkex_base_proto(sk)->recvmsg(sk, &msg, kv.iov_len, MSG_DONTWAIT, &addr_len);
+	if (ret == -EAGAIN)
+		return false;
+	if (ret <= 0) {
+		smkex_abort(ss, SMKEX_REASON_PEER_CLOSED,
+			    ret ? "reading a record failed" : "the peer closed");
+		return false;
+	}
+	ss->rx_len += ret;
+	if (ss->rx_len == 1 && ss->rx_need == 1) {
+		len = smkex_proto_record_framing(ss->rx[0], &channel);
+		if (len) {
+			ss->rx_channel = channel;
+			ss->rx_need = len;
+			return true;
+		}
+		/* Not a record type: let the core reject the byte. */
+		ss->rx_channel = 1;
+	}
+	if (ss->rx_len < ss->rx_need)
+		return true;
+
+	ss->consumed[ss->rx_channel - 1] += ss->rx_len;
+	ss->records_in++;
+	smkex_deliver_record(sk, ss);
+	return true;
+}
+
+/* ---- the work ---- */
+
+/* One round: events in, actions out, I/O. Returns true if it made progress. */
+static bool smkex_step(struct sock *sk, struct smkex_sock *ss)
+{
+	struct smkex_transport t;
+	bool progress = false;
+	int k;
+
+	smkex_read_transport(sk, ss, &t);
+	mutex_lock(&ss->lock);
+	if (ss->state == SMKEX_STATE_HANDSHAKE) {
+		if (t.closed)
+			smkex_abort_locked(ss, t.closed_reason, t.closed_why);
+		if (ss->timer_armed && time_after_eq(jiffies, ss->deadline)) {
+			ss->timer_armed = false;
+			smkex_proto_session_timer_expired(ss->session);
+		}
+		for (k = 0; k < 2; k++) {
+			if (ss->chan_id[k] || !t.chan_id[k])
+				continue;
+			ss->chan_id[k] = t.chan_id[k];
+			ss->channel[k] = t.info[k];
+			pr_debug("smkex: channel %d up (subflow %u)\n", k + 1, t.chan_id[k]);
+			smkex_proto_session_channel_up(ss->session, k + 1);
+		}
+		smkex_drain_actions_locked(ss);
+	}
+	mutex_unlock(&ss->lock);
+
+	if (ss->state == SMKEX_STATE_FAILED)
+		return false;
+	if (ss->out_count && smkex_send_queued(sk, ss, &t))
+		progress = true;
+	if (ss->state == SMKEX_STATE_HANDSHAKE && !ss->core_complete && smkex_receive(sk, ss))
+		progress = true;
+	if (ss->core_complete && ss->state == SMKEX_STATE_HANDSHAKE) {
+		mutex_lock(&ss->lock);
+		smkex_drain_actions_locked(ss);
+		mutex_unlock(&ss->lock);
+	}
+	return progress;
+}
+
+/* After completion: give MPTCP its scheduler back once our records are acked. */
+static bool smkex_finish(struct sock *sk, struct smkex_sock *ss)
+{
+	bool done;
+
+	lock_sock(sk);
+	done = sk->sk_state == TCP_CLOSE ||
+	       !before64(READ_ONCE(mptcp_sk(sk)->snd_una), ss->hs_end_seq);
+	if (done) {
+		smkex_sched_restore(sk, ss);
+		smkex_data_ready_restore(sk, ss);
+	}
+	release_sock(sk);
+	return done;
+}
+
+static void smkex_hs_work(struct work_struct *work)
+{
+	struct smkex_sock *ss = container_of(to_delayed_work(work), struct smkex_sock, work);
+	struct sock *sk = ss->sk;
+	u8 state_before = ss->state;
+	int rounds;
+
+	/* Bounded: a peer that keeps sending cannot hold this worker. */
+	for (rounds = 0; rounds < 8 && ss->state == SMKEX_STATE_HANDSHAKE; rounds++)
+		if (!smkex_step(sk, ss))
+			break;
+
+	switch (ss->state) {
+	case SMKEX_STATE_HANDSHAKE:
+		mod_delayed_work(system_wq, &ss->work, rounds == 8 ? 0 : SMKEX_TICK);
+		return;
+	case SMKEX_STATE_FAILED:
+		if (ss->reset_pending) {
+			ss->reset_pending = false;
+			smkex_reset(sk, ss);
+			smkex_wake(sk, ss);
+		}
+		return;
+	case SMKEX_STATE_COMPLETE:
+		if (state_before == SMKEX_STATE_HANDSHAKE)
+			smkex_wake(sk, ss);
+		if (ss->sched_installed && !smkex_finish(sk, ss))
+			mod_delayed_work(system_wq, &ss->work, SMKEX_TICK);
+		return;
+	}
+}
+
+/* ---- life cycle, called by sock.c ---- */
+
+/* At attach: the socket's state starts with no handshake. */
+void smkex_hs_init(struct smkex_sock *ss, struct sock *sk)
+{
+	ss->sk = sk;
+	mutex_init(&ss->lock);
+	init_waitqueue_head(&ss->wait);
+	INIT_DELAYED_WORK(&ss->work, smkex_hs_work);
+}
+
+/* At module load: the session must fit the memory kmalloc gives. */
+int smkex_hs_check_session(void)
+{
+	if (smkex_proto_session_align() > ARCH_KMALLOC_MINALIGN ||
+	    smkex_proto_max_record_len() != SMKEX_MAX_RECORD_LEN) {
+		pr_err("smkex: protocol core ABI mismatch\n");
+		return -ELIBBAD;
+	}
+	return 0;
+}
+
+/*
+ * Before the connection starts: the session for `role` (SMKEX_ROLE_CLIENT
+ * or SMKEX_ROLE_SERVER, numbered as in the core), with fresh randomness.
+ * The only step that can fail (-ENOMEM), so that connect() fails before
+ * any packet leaves.
+ */
+int smkex_hs_prepare(struct sock *sk, struct smkex_sock *ss, u8 role)
+{
+	u8 random[SMKEX_RANDOM_LEN];
+	void *session;
+
+	session = kzalloc(smkex_proto_session_size(), GFP_KERNEL);
+	if (!session) {
+		smkex_stat_inc(sock_net(sk), SMKEX_STAT_START_FAILED);
+		return -ENOMEM;
+	}
+	get_random_bytes(random, sizeof(random));
+	mutex_lock(&ss->lock);
+	smkex_proto_session_init(session, role, &random, ss->timeout_ms);
+	ss->session = session;
+	ss->role = role;
+	mutex_unlock(&ss->lock);
+	memzero_explicit(random, sizeof(random));
+	return 0;
+}
+
+/*
+ * Socket locked, session prepared, the connection just started (client:
+ * connect() sent the SYN; server: accept() returned it).
+ */
+void smkex_hs_start(struct sock *sk, struct smkex_sock *ss)
+{
+	mutex_lock(&ss->lock);
+	ss->started = ktime_get();
+	WRITE_ONCE(ss->state, SMKEX_STATE_HANDSHAKE);
+	mutex_unlock(&ss->lock);
+	smkex_sched_install(sk, ss);
+	smkex_data_ready_install(sk, ss);
+	smkex_stat_inc(sock_net(sk), SMKEX_STAT_HS_STARTED);
+	pr_debug("smkex: %s handshake started, timeout %u ms\n",
+		 ss->role == SMKEX_ROLE_CLIENT ? "client" : "server", ss->timeout_ms);
+	mod_delayed_work(system_wq, &ss->work, 0);
+}
+
+/* close(), unlocked: after this the work never runs again. */
+void smkex_hs_stop(struct smkex_sock *ss)
+{
+	disable_delayed_work_sync(&ss->work);
+}
+
+/* close(), socket locked, work stopped: nothing of ours stays on the msk. */
+void smkex_hs_detach_locked(struct sock *sk, struct smkex_sock *ss)
+{
+	smkex_sched_restore(sk, ss);
+	smkex_data_ready_restore(sk, ss);
+}
+
+/* close(), last: the session's secrets are zeroized. */
+void smkex_hs_free(struct smkex_sock *ss)
+{
+	if (ss->session) {
+		smkex_proto_session_drop(ss->session);
+		kfree_sensitive(ss->session);
+	}
+	memzero_explicit(ss->out, sizeof(ss->out));
+	memzero_explicit(ss->rx, sizeof(ss->rx));
+	kfree_rcu(ss, rcu);
+}
