@@ -10,3 +10,11 @@ clean:
 	rm -f $(TEST_GEN_FILES)
 
 .PHONY: all list clean
+
+# Suites whose tests run the smkex CLI (rust/cli) set NEEDS_SMKEX_CLI := 1.
+ifdef NEEDS_SMKEX_CLI
+all: smkex-cli
+smkex-cli:
+	cargo build --quiet --release --manifest-path ../../rust/Cargo.toml -p smkex-cli
+.PHONY: smkex-cli
+endif

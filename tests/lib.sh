@@ -116,9 +116,52 @@ topo_destroy() {
   return 0
 }
 
-# A namespace's MIB counter (nstat name), absolute.
-ns_counter() { ip netns exec "$1" nstat -az "$2" | awk -v c="$2" '$1 == c {print $2}'; }
-# Bytes received on an interface.
-if_rx_bytes() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/rx_bytes"; }
+# A namespace's MIB counter by its nstat name (e.g. MPTcpExtMPJoinAckRx),
+# read from /proc/net/netstat and snmp directly: header and value lines come
+# in pairs that share a prefix ("MPTcpExt:").
+ns_counter() {
+  ip netns exec "$1" cat /proc/net/netstat /proc/net/snmp | awk -v want="$2" '
+    { p = $1; sub(":", "", p) }
+    seen[p]++ { for (i = 2; i <= NF; i++) if (p name[p, i] == want) print $i; next }
+    { for (i = 2; i <= NF; i++) name[p, i] = $i }'
+}
+# TCP packets a forwarding namespace forwarded (nft counter, set up once).
+ns_forwarded_tcp() {
+  ip netns exec "$1" nft list table inet smkex_count >/dev/null 2>&1 ||
+    ip netns exec "$1" nft -f - <<'NFT'
+table inet smkex_count {
+  chain forward { type filter hook forward priority -10; meta l4proto tcp counter }
+}
+NFT
+  ip netns exec "$1" nft list table inet smkex_count | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+}
 # Is something listening on TCP port $2 in namespace $1?
 ns_listening() { ip netns exec "$1" ss -ltnH "sport = :$2" | grep -q .; }
+
+# --- the smkex CLI (rust/cli) between the topology's client and server
+SMKEX_CLI=${SMKEX_CLI:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/rust/target/release/smkex}
+# smkex_run OUTDIR NAME PORT SERVER_ADDR [CLIENT_ARG...] [-- SERVER_ARG...]:
+# one server in NS_S, one client in NS_C; their outputs go to OUTDIR/NAME.client
+# and OUTDIR/NAME.server, their exit statuses to OUTDIR/NAME.rc ("client server").
+smkex_run() {
+  local out=$1 name=$2 port=$3 addr=$4 cargs=() sargs=() spid crc src
+  shift 4
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do cargs+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  sargs=("$@")
+  ip netns exec "$NS_S" timeout 600 "$SMKEX_CLI" server "$port" "${sargs[@]}" >"$out/$name.server" 2>&1 &
+  spid=$!
+  if ! wait_for 60 ns_listening "$NS_S" "$port"; then
+    kill "$spid"; echo "server did not listen" >"$out/$name.client"; return 1
+  fi
+  ip netns exec "$NS_C" timeout 600 "$SMKEX_CLI" client "$addr" "$port" "${cargs[@]}" \
+    >"$out/$name.client" 2>&1
+  crc=$?
+  wait "$spid"
+  src=$?
+  echo "$crc $src" >"$out/$name.rc"
+}
+# out_field FILE NAME: the value of the CLI's first "NAME: value" line.
+out_field() { sed -n "s/^$2: //p" "$1" | head -n 1; }
+# A counter of /proc/net/smkex in a namespace.
+smkex_counter() { ip netns exec "$1" awk -v c="$2" '$1 == c {print $2}' /proc/net/smkex; }

@@ -7,13 +7,14 @@
  *  - One delayed work item per socket does all the work, in process
  *    context. It runs when the connection's data_ready fires (that callback
  *    only queues it) and on a short tick while the handshake lasts (subflow
- *    joins, DATA_ACKs and the timer have no callback of their own).
+ *    joins, pushed records and the timer have no callback of their own).
  *  - Sending: records go through MPTCP's own sendmsg, so that MPTCP builds
  *    the data-sequence mappings, with a per-socket scheduler that puts data
  *    only on the pinned channel's subflow and refuses MPTCP-level
  *    reinjection. The pin moves to the other channel only once everything
- *    sent so far is DATA_ACKed, so no record can leave on the wrong subflow.
- *    MPTCP's default scheduler is restored once our last record is acked.
+ *    queued so far went into its subflow, so no record can leave on the
+ *    wrong subflow. MPTCP's default scheduler is restored once our last
+ *    record did.
  *  - Receiving: MPTCP's recvmsg, exactly one record at a time, so that
  *    application data after the handshake stays queued. A record's channel
  *    follows from its type; that it really arrived there is checked on the
@@ -314,7 +315,6 @@ struct smkex_transport {
 	u32 chan_id[2];		/* subflow_id of each channel if it can carry data */
 	u64 chan_rx[2];		/* bytes received on each channel's subflow */
 	u64 other_rx;		/* bytes received on any other subflow */
-	u64 snd_una, write_seq;
 	struct smkex_channel_info info[2];
 };
 
@@ -350,8 +350,6 @@ static void smkex_read_transport_locked(struct sock *sk, struct smkex_sock *ss,
 	bool seen[2] = { false, false };
 
 	memset(t, 0, sizeof(*t));
-	t->snd_una = READ_ONCE(msk->snd_una);
-	t->write_seq = READ_ONCE(msk->write_seq);
 	if (__mptcp_check_fallback(msk)) {
 		/* A one-path attacker can strip MP_CAPABLE: fail closed. */
 		t->closed = true;
@@ -410,8 +408,12 @@ static void smkex_read_transport(struct sock *sk, struct smkex_sock *ss, struct 
 
 /*
  * Hand queued records to MPTCP, in order. Returns true if bytes went out.
- * A record for the other channel waits until everything before it is
- * DATA_ACKed, so that moving the pin cannot move queued bytes.
+ * A record for the other channel waits until MPTCP has pushed everything
+ * before it into its subflow (nothing pending at the MPTCP level), so that
+ * moving the pin cannot move queued bytes: what a subflow holds, only that
+ * subflow's TCP retransmits, and MPTCP-level reinjection is refused. (Not
+ * DATA_ACKed: a peer may answer with an ADD_ADDR echo, which carries no
+ * DATA_ACK, and then send nothing until our next record.)
  */
 static bool smkex_send_queued(struct sock *sk, struct smkex_sock *ss,
 			      const struct smkex_transport *t)
@@ -428,7 +430,8 @@ static bool smkex_send_queued(struct sock *sk, struct smkex_sock *ss,
 		if (!id)
 			break;
 		if (READ_ONCE(ss->pin_id) != id) {
-			if (READ_ONCE(mptcp_sk(sk)->snd_una) != READ_ONCE(mptcp_sk(sk)->write_seq))
+			/* Only this work queues data, so NULL stays NULL until we send. */
+			if (mptcp_send_head(sk))
 				break;
 			WRITE_ONCE(ss->pin_id, id);
 		}
@@ -443,13 +446,14 @@ static bool smkex_send_queued(struct sock *sk, struct smkex_sock *ss,
 			break;
 		}
 		progress = true;
+		pr_debug("smkex: sent %d bytes of record %u on channel %u (subflow %u)\n", ret,
+			 o->buf[0], o->channel, id);
 		o->sent += ret;
 		if (o->sent < o->len)
 			continue;
 		memzero_explicit(o, sizeof(*o));
 		ss->out_head++;
 		ss->out_count--;
-		ss->hs_end_seq = READ_ONCE(mptcp_sk(sk)->write_seq);
 	}
 	if (!ss->out_count)
 		ss->out_head = 0;
@@ -489,8 +493,12 @@ static bool smkex_deliver_record(struct sock *sk, struct smkex_sock *ss)
 {
 	enum smkex_integrity integrity = smkex_channels_intact(sk, ss);
 
-	if (integrity == SMKEX_NOT_VISIBLE_YET)
+	if (integrity == SMKEX_NOT_VISIBLE_YET) {
+		pr_debug("smkex: record %u: its subflow is not listed yet\n", ss->rx[0]);
 		return false;
+	}
+	pr_debug("smkex: received record %u on channel %u (%u bytes)\n", ss->rx[0], ss->rx_channel,
+		 ss->rx_len);
 	if (integrity == SMKEX_VIOLATED) {
 		smkex_abort(ss, SMKEX_REASON_CHANNEL_INTEGRITY,
 			    "handshake bytes arrived on the wrong subflow");
@@ -598,14 +606,13 @@ static bool smkex_step(struct sock *sk, struct smkex_sock *ss)
 	return progress;
 }
 
-/* After completion: give MPTCP its scheduler back once our records are acked. */
+/* After completion: give MPTCP its scheduler back once our records left. */
 static bool smkex_finish(struct sock *sk, struct smkex_sock *ss)
 {
 	bool done;
 
 	lock_sock(sk);
-	done = sk->sk_state == TCP_CLOSE ||
-	       !before64(READ_ONCE(mptcp_sk(sk)->snd_una), ss->hs_end_seq);
+	done = sk->sk_state == TCP_CLOSE || !mptcp_send_head(sk);
 	if (done) {
 		smkex_sched_restore(sk, ss);
 		smkex_data_ready_restore(sk, ss);

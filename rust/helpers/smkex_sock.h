@@ -62,7 +62,6 @@ struct smkex_sock {
 	u32 chan_id[2];			/* subflow_id of channel 1 and 2, 0: not up yet */
 	bool timer_armed;
 	unsigned long deadline;		/* jiffies */
-	u64 hs_end_seq;			/* msk write_seq after our last record */
 	struct smkex_out_record out[3];	/* a side sends at most three records */
 	u8 out_head, out_count;
 	u8 rx[SMKEX_MAX_RECORD_LEN];	/* the record being read */

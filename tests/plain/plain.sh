@@ -36,15 +36,21 @@ transfer() {
 }
 
 joins_before=$(ns_counter "$NS_S" MPTcpExtMPJoinAckRx)
-path2_before=$(if_rx_bytes "$NS_R2" r2c)
+path2_before=$(ns_forwarded_tcp "$NS_R2")
 tap_check "MPTCP over IPv4: $BYTES bytes each way intact" transfer mptcp4 mptcp 4 "$SERVER_ADDR1" 10001
-joined() { [ "$(ns_counter "$NS_S" MPTcpExtMPJoinAckRx)" -gt "$1" ]; }
+joined() {
+  [ "$(ns_counter "$NS_S" MPTcpExtMPJoinAckRx)" -gt "$1" ] && return 0
+  tap_diag "server MPTCP counters: $(ip netns exec "$NS_S" nstat -az 'MPTcpExt*' | awk '$2 > 0 {printf "%s=%s ", $1, $2}')"
+  tap_diag "client MPTCP counters: $(ip netns exec "$NS_C" nstat -az 'MPTcpExt*' | awk '$2 > 0 {printf "%s=%s ", $1, $2}')"
+  return 1
+}
 tap_check "MPTCP over IPv4: a secondary subflow joined" joined "${joins_before:-0}"
-path2_used() { [ "$(if_rx_bytes "$NS_R2" r2c)" -gt "$1" ]; }
+# The secondary subflow's handshake and data went through path 2's router.
+path2_used() { [ "$(ns_forwarded_tcp "$NS_R2")" -gt $(($1 + 10)) ]; }
 tap_check "MPTCP over IPv4: path 2 carried the secondary subflow" path2_used "$path2_before"
 
 joins_before=$(ns_counter "$NS_S" MPTcpExtMPJoinAckRx)
-path2_before=$(if_rx_bytes "$NS_R2" r2c)
+path2_before=$(ns_forwarded_tcp "$NS_R2")
 tap_check "MPTCP over IPv6: $BYTES bytes each way intact" transfer mptcp6 mptcp 6 "$SERVER_ADDR1_V6" 10002
 tap_check "MPTCP over IPv6: a secondary subflow joined" joined "${joins_before:-0}"
 tap_check "MPTCP over IPv6: path 2 carried the secondary subflow" path2_used "$path2_before"

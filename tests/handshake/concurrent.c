@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Many SMKEX connections at once, event-driven on both sides: an epoll
+ * server and a client with non-blocking sockets. Each side checks that epoll
+ * reports a connection readable or writable only once its handshake is
+ * complete (SMKEX_INFO says so at that moment), that both ends of each
+ * connection derived the same key (the client sends its key's exporter
+ * output as the payload, the server compares it with its own and answers
+ * with one status byte), and prints one summary line:
+ *
+ *   concurrent: connections N complete N early_readiness N mismatches N errors N
+ *
+ *   concurrent server PORT COUNT [--family 4|6]
+ *   concurrent client ADDR PORT COUNT [--family 4|6]
+ *
+ * Exit status 0 only if every connection completed and matched.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/smkex.h>
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+#define MAX_CONNS 256
+#define PROOF_LEN 32
+#define DEADLINE_S 600
+
+static int family = AF_INET;
+static int connections, completed, early, mismatches, errors;
+
+struct conn {
+	int fd;
+	int got;		/* proof bytes received (server) / status received (client) */
+	int sent;		/* proof bytes sent (client) */
+	int done;
+	unsigned char proof[PROOF_LEN];
+};
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+static int smkex_socket(void)
+{
+	int one = 1, fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_MPTCP);
+
+	if (fd < 0)
+		die("socket");
+	if (setsockopt(fd, SOL_SMKEX, SMKEX_ENABLE, &one, sizeof(one)))
+		die("SMKEX_ENABLE");
+	return fd;
+}
+
+static int state_of(int fd)
+{
+	struct smkex_info info;
+	socklen_t len = sizeof(info);
+
+	if (getsockopt(fd, SOL_SMKEX, SMKEX_INFO, &info, &len))
+		return -1;
+	return info.state;
+}
+
+/* The exporter output both ends must agree on. */
+static int proof_of(int fd, unsigned char *out)
+{
+	static const char label[] = "smkex concurrent test";
+	struct smkex_export ex;
+	socklen_t len = sizeof(ex);
+
+	memset(&ex, 0, sizeof(ex));
+	memcpy(ex.label, label, sizeof(label) - 1);
+	ex.label_len = sizeof(label) - 1;
+	ex.out_len = PROOF_LEN;
+	if (getsockopt(fd, SOL_SMKEX, SMKEX_EXPORT, &ex, &len))
+		return -1;
+	memcpy(out, ex.out, PROOF_LEN);
+	return 0;
+}
+
+/* epoll said the connection is ready: its handshake must be complete. */
+static int check_ready(struct conn *c, unsigned int events)
+{
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		errors++;
+		return -1;
+	}
+	if (state_of(c->fd) != SMKEX_STATE_COMPLETE) {
+		early++;
+		return -1;
+	}
+	return 0;
+}
+
+static void finish(struct conn *c, int epfd, int ok)
+{
+	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->done = 1;
+	if (ok)
+		completed++;
+}
+
+static void server(int port, int count)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct epoll_event ev, evs[64];
+	static struct conn conns[MAX_CONNS];
+	int lfd = smkex_socket(), epfd = epoll_create1(0), accepted = 0, finished = 0, one = 1;
+	time_t deadline = time(NULL) + DEADLINE_S;
+
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET6 ? bind(lfd, (void *)&a6, sizeof(a6)) : bind(lfd, (void *)&a4, sizeof(a4)))
+		die("bind");
+	if (listen(lfd, MAX_CONNS))
+		die("listen");
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
+	printf("listening: %d\n", port);
+	fflush(stdout);
+	while (finished < count && time(NULL) < deadline) {
+		int n = epoll_wait(epfd, evs, 64, 1000);
+
+		for (int i = 0; i < n; i++) {
+			struct conn *c = evs[i].data.ptr;
+
+			if (!c) {
+				int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+
+				if (fd < 0 || accepted >= count) {
+					if (fd >= 0)
+						close(fd);
+					continue;
+				}
+				c = &conns[accepted++];
+				c->fd = fd;
+				connections++;
+				ev.events = EPOLLIN;
+				ev.data.ptr = c;
+				epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+				continue;
+			}
+			if (c->done)
+				continue;
+			if (check_ready(c, evs[i].events)) {
+				finish(c, epfd, 0);
+				finished++;
+				continue;
+			}
+			ssize_t r = recv(c->fd, c->proof + c->got, PROOF_LEN - c->got, 0);
+
+			if (r <= 0) {
+				if (r < 0 && errno == EAGAIN)
+					continue;
+				errors++;
+				finish(c, epfd, 0);
+				finished++;
+				continue;
+			}
+			c->got += r;
+			if (c->got < PROOF_LEN)
+				continue;
+			unsigned char mine[PROOF_LEN];
+			char status = 'y';
+
+			if (proof_of(c->fd, mine) || memcmp(mine, c->proof, PROOF_LEN)) {
+				mismatches++;
+				status = 'n';
+			}
+			if (send(c->fd, &status, 1, 0) != 1)
+				errors++;
+			finish(c, epfd, status == 'y');
+			finished++;
+		}
+	}
+}
+
+static void client(const char *addr, int port, int count)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct epoll_event ev, evs[64];
+	static struct conn conns[MAX_CONNS];
+	int epfd = epoll_create1(0), finished = 0;
+	time_t deadline = time(NULL) + DEADLINE_S;
+
+	if ((family == AF_INET6 ? inet_pton(AF_INET6, addr, &a6.sin6_addr) :
+				  inet_pton(AF_INET, addr, &a4.sin_addr)) != 1)
+		die("address");
+	for (int i = 0; i < count; i++) {
+		struct conn *c = &conns[i];
+
+		c->fd = smkex_socket();
+		if ((family == AF_INET6 ? connect(c->fd, (void *)&a6, sizeof(a6)) :
+					  connect(c->fd, (void *)&a4, sizeof(a4))) &&
+		    errno != EINPROGRESS)
+			die("connect");
+		connections++;
+		/* Writable only once connected and keyed. */
+		ev.events = EPOLLOUT;
+		ev.data.ptr = c;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev);
+	}
+	while (finished < count && time(NULL) < deadline) {
+		int n = epoll_wait(epfd, evs, 64, 1000);
+
+		for (int i = 0; i < n; i++) {
+			struct conn *c = evs[i].data.ptr;
+
+			if (c->done)
+				continue;
+			if (check_ready(c, evs[i].events)) {
+				finish(c, epfd, 0);
+				finished++;
+				continue;
+			}
+			if (c->sent < PROOF_LEN) {
+				if (!c->sent && proof_of(c->fd, c->proof)) {
+					errors++;
+					finish(c, epfd, 0);
+					finished++;
+					continue;
+				}
+				ssize_t w = send(c->fd, c->proof + c->sent, PROOF_LEN - c->sent,
+						 MSG_NOSIGNAL);
+
+				if (w > 0)
+					c->sent += w;
+				if (c->sent == PROOF_LEN) {
+					ev.events = EPOLLIN;
+					ev.data.ptr = c;
+					epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+				}
+				continue;
+			}
+			char status;
+			ssize_t r = recv(c->fd, &status, 1, 0);
+
+			if (r < 0 && errno == EAGAIN)
+				continue;
+			if (r != 1 || status != 'y') {
+				if (r == 1)
+					mismatches++;
+				else
+					errors++;
+				finish(c, epfd, 0);
+			} else {
+				finish(c, epfd, 1);
+			}
+			finished++;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int rest = 0;
+
+	if (argc >= 6 && !strcmp(argv[argc - 2], "--family") && !strcmp(argv[argc - 1], "6"))
+		family = AF_INET6;
+	if (argc >= 4 && !strcmp(argv[1], "server") && atoi(argv[3]) <= MAX_CONNS) {
+		server(atoi(argv[2]), atoi(argv[3]));
+		rest = atoi(argv[3]);
+	} else if (argc >= 5 && !strcmp(argv[1], "client") && atoi(argv[4]) <= MAX_CONNS) {
+		client(argv[2], atoi(argv[3]), atoi(argv[4]));
+		rest = atoi(argv[4]);
+	} else {
+		fprintf(stderr, "usage: concurrent server PORT COUNT [--family 4|6]\n"
+				"       concurrent client ADDR PORT COUNT [--family 4|6]\n");
+		return 2;
+	}
+	printf("concurrent: connections %d complete %d early_readiness %d mismatches %d errors %d\n",
+	       connections, completed, early, mismatches, errors);
+	return completed == rest && !early && !mismatches && !errors ? 0 : 1;
+}

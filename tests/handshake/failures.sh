@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# How the handshake fails, on both sides, with the documented reason, errno
+# and counter, and without hanging: no second path (timeout), a server
+# without SMKEX, a client without SMKEX. Then unload: refused while an SMKEX
+# socket exists. Runs in the VM.
+. "$(dirname "$0")/../lib.sh"
+here=$(dirname "$0")
+KO=${SMKEX_KO:-$here/../../smkex.ko}
+tmp=$(mktemp -d)
+server_pid=
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; topo_destroy; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+ETIMEDOUT=110 EPROTO=71 ECONNRESET=104
+tap_plan 15
+insmod "$KO" || { tap_diag "insmod failed"; exit $KSFT_FAIL; }
+topo_create || { tap_diag "topology set-up failed"; exit $KSFT_FAIL; }
+
+show() { sed "s/^/# $1 client: /" "$tmp/$1.client"; sed "s/^/# $1 server: /" "$tmp/$1.server"; }
+# failed_with FILE REASON [ERRNO]: the CLI reported a failed handshake.
+failed_with() {
+  [ "$(out_field "$1" state)" = failed ] && [ "$(out_field "$1" reason | cut -d' ' -f1)" = "$2" ] &&
+    { [ -z "${3:-}" ] || [ "$(out_field "$1" errno | cut -d' ' -f1)" = "$3" ]; }
+}
+
+# --- no second path: the server announces no address, so no subflow joins.
+ip -n "$NS_S" mptcp endpoint flush
+timeouts=$(smkex_counter "$NS_C" FailedTimeout)
+start=$(date +%s%N)
+smkex_run "$tmp" timeout 10401 "$SERVER_ADDR1" --timeout-ms 2000 -- --timeout-ms 2000
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+show timeout
+tap_diag "no second path: client gave up after $elapsed_ms ms (timeout 2000 ms)"
+tap_check "no second path: the client fails with the timeout reason and ETIMEDOUT" \
+  failed_with "$tmp/timeout.client" 9 $ETIMEDOUT
+tap_check "no second path: the server fails with the timeout reason" \
+  failed_with "$tmp/timeout.server" 9
+in_bounds() {
+  local us
+  us=$(out_field "$tmp/timeout.client" handshake_us)
+  [ "$us" -ge 2000000 ] && [ "$us" -lt 20000000 ] && [ "$elapsed_ms" -lt 60000 ]
+}
+tap_check "no second path: it took the set timeout (2 s), not much more" in_bounds
+tap_check "no second path: FailedTimeout counted" \
+  test "$(smkex_counter "$NS_C" FailedTimeout)" = $((timeouts + 1))
+ip -n "$NS_S" mptcp endpoint add "$SERVER_ADDR2" dev s2 signal
+
+# --- a server without SMKEX (an MPTCP echo server): it echoes the client's
+# key share back, a record the client never receives.
+smkex_run "$tmp" plainserver 10402 "$SERVER_ADDR1" --timeout-ms 5000 -- --no-smkex
+show plainserver
+tap_check "server without SMKEX: the client fails with the unexpected-record reason and EPROTO" \
+  failed_with "$tmp/plainserver.client" 4 $EPROTO
+tap_check "server without SMKEX: FailedUnexpectedRecord counted" \
+  test "$(smkex_counter "$NS_C" FailedUnexpectedRecord)" -ge 1
+
+# --- a client without SMKEX: its first bytes are application data, not a record.
+smkex_run "$tmp" plainclient 10403 "$SERVER_ADDR1" --no-smkex --bytes 1000 -- --timeout-ms 5000
+show plainclient
+protocol_error() {
+  [ "$(out_field "$tmp/plainclient.server" state)" = failed ] &&
+    [ "$(out_field "$tmp/plainclient.server" errno | cut -d' ' -f1)" = $EPROTO ]
+}
+tap_check "client without SMKEX: the server fails with a protocol reason and EPROTO" protocol_error
+tap_check "client without SMKEX: its connection is reset, it does not hang" \
+  test "$(cut -d' ' -f1 "$tmp/plainclient.rc")" != 124
+tap_check "client without SMKEX: the client sees no echo of its data" \
+  test "$(out_field "$tmp/plainclient.client" received | cut -d' ' -f1)" = 0
+
+# --- the client closes mid-handshake (no second path again): the server ends.
+ip -n "$NS_S" mptcp endpoint flush
+ip netns exec "$NS_S" timeout 120 "$SMKEX_CLI" server 10404 --timeout-ms 60000 >"$tmp/closed.server" 2>&1 &
+server_pid=$!
+wait_for 60 ns_listening "$NS_S" 10404
+ip netns exec "$NS_C" timeout 5 "$SMKEX_CLI" client "$SERVER_ADDR1" 10404 --timeout-ms 60000 \
+  >"$tmp/closed.client" 2>&1
+tap_check "client gone mid-handshake: the server fails with peer-closed and ECONNRESET" \
+  wait_for 60 failed_with "$tmp/closed.server" 10 $ECONNRESET
+wait "$server_pid"
+server_pid=
+sed 's/^/# closed server: /' "$tmp/closed.server"
+ip -n "$NS_S" mptcp endpoint add "$SERVER_ADDR2" dev s2 signal
+
+# --- unload: refused while an SMKEX socket exists.
+ip netns exec "$NS_S" timeout 120 "$SMKEX_CLI" server 10405 >"$tmp/unload.server" 2>&1 &
+server_pid=$!
+wait_for 60 ns_listening "$NS_S" 10405
+tap_check "rmmod is refused while an SMKEX listener exists" sh -c '! rmmod smkex 2>/dev/null'
+tap_check "the module is still loaded" test -d /sys/module/smkex
+kill "$server_pid"; wait "$server_pid" 2>/dev/null
+server_pid=
+no_refs() { wait_for 20 test "$(cat /sys/module/smkex/refcnt)" = 0; }
+tap_check "after the last SMKEX socket closed, the module is free" no_refs
+tap_check "rmmod succeeds" rmmod smkex
+tap_check "kmemleak clean" kmemleak_report
+tap_exit
