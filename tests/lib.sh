@@ -106,8 +106,17 @@ topo_create() {
   ip -n "$NS_S" -6 route add fd02:1::/64 via fd02:2::2
   ip -n "$NS_C" mptcp limits set subflows 1 add_addr_accepted 1
   ip -n "$NS_S" mptcp limits set subflows 1 add_addr_accepted 1
-  ip -n "$NS_S" mptcp endpoint add "$SERVER_ADDR2" dev s2 signal
-  ip -n "$NS_S" mptcp endpoint add "$SERVER_ADDR2_V6" dev s2 signal
+  topo_signal 4
+}
+
+# topo_signal 4|6: the server announces its path-2 address of that family
+# only, so that a connection's secondary subflow has the family of its first
+# (with both announced, an IPv6 connection may join over IPv4).
+topo_signal() {
+  local addr=$SERVER_ADDR2
+  [ "$1" = 6 ] && addr=$SERVER_ADDR2_V6
+  ip -n "$NS_S" mptcp endpoint flush
+  ip -n "$NS_S" mptcp endpoint add "$addr" dev s2 signal
 }
 
 topo_destroy() {
@@ -130,7 +139,10 @@ ns_forwarded_tcp() {
   ip netns exec "$1" nft list table inet smkex_count >/dev/null 2>&1 ||
     ip netns exec "$1" nft -f - <<'NFT'
 table inet smkex_count {
-  chain forward { type filter hook forward priority -10; meta l4proto tcp counter }
+  chain forward {
+    type filter hook forward priority -10; policy accept;
+    meta l4proto tcp counter
+  }
 }
 NFT
   ip netns exec "$1" nft list table inet smkex_count | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'

@@ -56,6 +56,7 @@ while read -r status name; do
 done <build/logs/cargo-test.results
 [ $rc = 0 ] || grep -q '^FAILED' build/logs/cargo-test.results || result fail "cargo test exited with status $rc (see build/logs/cargo-test.log)"
 run_step "cargo clippy: smkex-proto denies warnings" cargo clippy --manifest-path rust/Cargo.toml -p smkex-proto -- -D warnings
+run_step "cargo clippy: smkex CLI denies warnings" cargo clippy --release --manifest-path rust/Cargo.toml -p smkex-cli -- -D warnings
 if [ -x rust/proto/fuzz/run.sh ]; then
   run_step "fuzz: protocol core for ${FUZZ_SECONDS}s without a crash" rust/proto/fuzz/run.sh "$FUZZ_SECONDS"
   grep -iE 'exec|runs' "build/logs/fuzz__protocol_core_for_${FUZZ_SECONDS}s_without_a_crash.log" | tail -n 3 | sed 's/^/# /'

@@ -12,8 +12,9 @@ cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; topo_destroy
 trap cleanup EXIT
 
 ETIMEDOUT=110 EPROTO=71 ECONNRESET=104
-tap_plan 15
+tap_plan 16
 insmod "$KO" || { tap_diag "insmod failed"; exit $KSFT_FAIL; }
+echo 'module smkex +p' >/proc/dynamic_debug/control || tap_diag "dynamic debug not available"
 topo_create || { tap_diag "topology set-up failed"; exit $KSFT_FAIL; }
 
 show() { sed "s/^/# $1 client: /" "$tmp/$1.client"; sed "s/^/# $1 server: /" "$tmp/$1.server"; }
@@ -43,7 +44,9 @@ in_bounds() {
 tap_check "no second path: it took the set timeout (2 s), not much more" in_bounds
 tap_check "no second path: FailedTimeout counted" \
   test "$(smkex_counter "$NS_C" FailedTimeout)" = $((timeouts + 1))
-ip -n "$NS_S" mptcp endpoint add "$SERVER_ADDR2" dev s2 signal
+logged() { dmesg | grep -q 'smkex: client handshake failed: reason 9, errno 110'; }
+tap_check "no second path: the failure is logged under dynamic debug" logged
+topo_signal 4
 
 # --- a server without SMKEX (an MPTCP echo server): it echoes the client's
 # key share back, a record the client never receives.
@@ -79,7 +82,7 @@ tap_check "client gone mid-handshake: the server fails with peer-closed and ECON
 wait "$server_pid"
 server_pid=
 sed 's/^/# closed server: /' "$tmp/closed.server"
-ip -n "$NS_S" mptcp endpoint add "$SERVER_ADDR2" dev s2 signal
+topo_signal 4
 
 # --- unload: refused while an SMKEX socket exists.
 ip netns exec "$NS_S" timeout 120 "$SMKEX_CLI" server 10405 >"$tmp/unload.server" 2>&1 &

@@ -22,12 +22,16 @@ topo_create || { tap_diag "topology set-up failed"; exit $KSFT_FAIL; }
 RECORDS="01010020:1 02010020:2 03010020:1 04010040:2 05010020:1"
 # capture_start NAME NS IF: packet capture on a forwarding namespace's interface.
 capture_start() {
-  ip netns exec "$2" tcpdump -U -n -i "$3" -w "$tmp/$1.pcap" tcp 2>"$tmp/$1.tcpdump" &
+  # Immediate mode: a capture stopped by SIGINT keeps every packet it saw.
+  ip netns exec "$2" tcpdump --immediate-mode -U -n -i "$3" -w "$tmp/$1.pcap" tcp \
+    2>"$tmp/$1.tcpdump" &
   captures+=($!)
   wait_for 30 grep -q listening "$tmp/$1.tcpdump"
 }
 capture_stop() {
-  local p; for p in "${captures[@]}"; do kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  local p
+  sleep 1
+  for p in "${captures[@]}"; do kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   captures=()
 }
 # records_in NAME FAMILY HEADER: packets whose TCP payload starts with HEADER.
@@ -49,7 +53,7 @@ pinned() {
     seen+="$header:$n "
     if [ "$chan" = "$3" ]; then [ "$n" -ge 1 ] || ok=1; else [ "$n" = 0 ] || ok=1; fi
   done
-  tap_diag "$1 path $3 record packets: $seen"
+  tap_diag "$1 path $3 record packets: $seen($(tail -n 3 "$tmp/$1.path$3.tcpdump" | tr '\n' ' '))"
   return $ok
 }
 
@@ -88,6 +92,7 @@ transfer_intact() {
 # run_family FAMILY SERVER_ADDR1 CLIENT1 SERVER1 CLIENT2 SERVER2 PORT
 run_family() {
   local fam=$1 addr=$2 name=v$1
+  topo_signal "$fam"
   capture_start "$name.path1" "$NS_R1" r1c
   capture_start "$name.path2" "$NS_R2" r2c
   smkex_run "$tmp" "$name" "$7" "$addr" --family "$fam" --export smkex-test --bytes 1000 \

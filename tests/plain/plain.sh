@@ -49,6 +49,7 @@ tap_check "MPTCP over IPv4: a secondary subflow joined" joined "${joins_before:-
 path2_used() { [ "$(ns_forwarded_tcp "$NS_R2")" -gt $(($1 + 10)) ]; }
 tap_check "MPTCP over IPv4: path 2 carried the secondary subflow" path2_used "$path2_before"
 
+topo_signal 6
 joins_before=$(ns_counter "$NS_S" MPTcpExtMPJoinAckRx)
 path2_before=$(ns_forwarded_tcp "$NS_R2")
 tap_check "MPTCP over IPv6: $BYTES bytes each way intact" transfer mptcp6 mptcp 6 "$SERVER_ADDR1_V6" 10002

@@ -304,6 +304,10 @@ fn client(addr: &str, port: &str, o: &Options) -> Result<bool, String> {
     }
     wait_writable(fd).map_err(|e| format!("poll: {e}"))?;
     let ok = !o.smkex || report(fd, o, None);
+    // The echo is read while we send: with both directions' buffers full, a
+    // sender that read only at the end would wait for itself.
+    let mut reader = stream.try_clone().map_err(|e| format!("dup: {e}"))?;
+    let echo = std::thread::spawn(move || drain(&mut reader, None));
     let mut gen = Stream(0x5eed_5eed_5eed_5eed);
     let mut buf = vec![0u8; CHUNK];
     let (mut sent, mut sent_hash) = (0u64, Sha256::new());
@@ -315,6 +319,9 @@ fn client(addr: &str, port: &str, o: &Options) -> Result<bool, String> {
             if o.smkex && ok {
                 report(fd, o, Some(&e));
             }
+            // SAFETY: fd is open; this ends the reader's wait.
+            unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+            let _ = echo.join();
             return Ok(false);
         }
         sent_hash.update(&buf[..n]);
@@ -323,7 +330,7 @@ fn client(addr: &str, port: &str, o: &Options) -> Result<bool, String> {
     println!("sent: {sent} sha256 {}", hex(&sent_hash.finalize()));
     // SAFETY: fd is open.
     unsafe { libc::shutdown(fd, libc::SHUT_WR) };
-    let (received, hash, err) = drain(&mut stream, None);
+    let (received, hash, err) = echo.join().map_err(|_| "the reader thread panicked".to_string())?;
     println!("received: {received} sha256 {hash}");
     if let Some(e) = &err {
         println!("recv: {e}");
