@@ -46,7 +46,11 @@ client_detects() {
     [ "$(out_field "$tmp/$1.client" reason | cut -d' ' -f1)" = 1 ] &&
     [ "$(out_field "$tmp/$1.client" errno | cut -d' ' -f1)" = $EKEYREJECTED ]
 }
-server_not_complete() { [ "$(out_field "$tmp/$1.server" state)" = failed ]; }
+# The server may first see the client's reset as a poll error while its own
+# state still says handshake; what matters is that it never completes.
+server_not_complete() {
+  ! grep -q '^state: complete' "$tmp/$1.server" && grep -q '^state: failed' "$tmp/$1.server"
+}
 no_key() { ! grep -q '^fingerprint:' "$tmp/$1.client" "$tmp/$1.server"; }
 
 for target in server:03010020:10501 client:01010020:10502; do

@@ -125,8 +125,10 @@ tap_check "client counters: 4 completed" counted "$NS_C" HandshakesCompleted 4
 tap_check "server counters: 4 completed" counted "$NS_S" HandshakesCompleted 4
 tap_check "no handshake failed" counted "$NS_C" HandshakesFailed 0
 
+topo_signal 4
 start=$(date +%s)
 smkex_run "$tmp" big 10301 "$SERVER_ADDR1" --bytes "$BIG"
+grep -E '^(state|reason|errno|channel)' "$tmp/big.client" | sed 's/^/# big client: /'
 tap_diag "$BIG bytes each way in $(($(date +%s) - start)) s"
 tap_check "$BIG bytes each way after the handshake, checksums intact" transfer_intact big "$BIG"
 
