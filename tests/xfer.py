@@ -30,17 +30,18 @@ def make_socket(args):
 
 
 def accept_one(args):
+    """One connection; the listener stays open while it lasts, because MPTCP
+    receives the secondary subflow's join on the listening port."""
     lsock = make_socket(args)
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lsock.bind(("::" if args.family == 6 else "0.0.0.0", args.port))
     lsock.listen(1)
     conn, _ = lsock.accept()
-    lsock.close()
-    return conn
+    return conn, lsock
 
 
 def server(args):
-    conn = accept_one(args)
+    conn, lsock = accept_one(args)
     digest, total = hashlib.sha256(), 0
     while data := conn.recv(CHUNK):
         digest.update(data)
@@ -50,6 +51,7 @@ def server(args):
     print(f"received {total} sha256 {digest.hexdigest()}")
     print(f"sent {total} sha256 {digest.hexdigest()}")
     conn.close()
+    lsock.close()
 
 
 def receive_into(sock, digest):
@@ -90,11 +92,13 @@ def client(args):
 
 
 def recv_hex(args):
-    conn = accept_one(args)
+    conn, lsock = accept_one(args)
     data = b""
     while chunk := conn.recv(CHUNK):
         data += chunk
     print(f"received {data.hex()}")
+    conn.close()
+    lsock.close()
 
 
 def send_hex(args):
