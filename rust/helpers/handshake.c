@@ -693,6 +693,11 @@ int smkex_hs_prepare(struct sock *sk, struct smkex_sock *ss, u8 role)
 	}
 	get_random_bytes(random, sizeof(random));
 	mutex_lock(&ss->lock);
+	/* A connect() that failed after preparing left one behind. */
+	if (ss->session) {
+		smkex_proto_session_drop(ss->session);
+		kfree_sensitive(ss->session);
+	}
 	smkex_proto_session_init(session, role, &random, ss->timeout_ms);
 	ss->session = session;
 	ss->role = role;
