@@ -34,6 +34,7 @@ if [ "${1:-}" = --guest ]; then
   echo "--- /proc/net/smkex in the client namespace:"
   ip netns exec "$NS_C" cat /proc/net/smkex | grep -v ' 0$' | sed 's/^/  /'
   topo_destroy
+  trap - EXIT
   rmmod smkex
   echo "--- unloaded: $(dmesg | grep -c 'smkex: unloaded') unload message(s)"
   [ -n "$c" ] && [ "$c" = "$s" ]

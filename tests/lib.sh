@@ -121,7 +121,7 @@ topo_signal() {
 
 topo_destroy() {
   local ns
-  for ns in "$NS_C" "$NS_S" "$NS_R1" "$NS_R2"; do ip netns del "$ns" 2>/dev/null; done
+  for ns in "$NS_C" "$NS_S" "$NS_R1" "$NS_R2"; do ip netns del "$ns" 2>/dev/null || true; done
   return 0
 }
 
