@@ -286,7 +286,8 @@ static void smkex_drain_actions_locked(struct smkex_sock *ss)
 			break;
 		}
 		case SMKEX_ACT_ARM_TIMER:
-			ss->deadline = jiffies + msecs_to_jiffies(act.value);
+			/* +1: a partial jiffy has passed already; never fire early. */
+			ss->deadline = jiffies + msecs_to_jiffies(act.value) + 1;
 			ss->timer_armed = true;
 			break;
 		case SMKEX_ACT_COMPLETE:
