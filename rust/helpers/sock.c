@@ -410,7 +410,12 @@ static int smkex_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int fl
 	return smkex_base_proto(sk)->recvmsg(sk, msg, len, flags, addr_len);
 }
 
-/* Not readable or writable while the handshake runs; an error after it failed. */
+/*
+ * Nothing is reported while the handshake runs, not even a reset's error or
+ * hangup: the work notices those within a tick, records the reason and then
+ * wakes pollers, so that a woken application always finds the outcome in
+ * SMKEX_INFO. After a failure, an error.
+ */
 static __poll_t smkex_poll(struct file *file, struct socket *sock, poll_table *wait)
 {
 	struct sock *sk = sock->sk;
@@ -421,7 +426,7 @@ static __poll_t smkex_poll(struct file *file, struct socket *sock, poll_table *w
 		return mask;
 	switch (READ_ONCE(ss->state)) {
 	case SMKEX_STATE_HANDSHAKE:
-		mask &= ~(EPOLLIN | EPOLLRDNORM | EPOLLRDBAND | EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+		mask = 0;
 		break;
 	case SMKEX_STATE_FAILED:
 		mask |= EPOLLERR;

@@ -18,10 +18,12 @@ echo 'module smkex +p' >/proc/dynamic_debug/control || tap_diag "dynamic debug n
 topo_create || { tap_diag "topology set-up failed"; exit $KSFT_FAIL; }
 
 show() { sed "s/^/# $1 client: /" "$tmp/$1.client"; sed "s/^/# $1 server: /" "$tmp/$1.server"; }
-# failed_with FILE REASON [ERRNO]: the CLI reported a failed handshake.
+# failed_with FILE REASON [ERRNO]: the CLI's final report is a failed
+# handshake with that reason (and errno).
+last_field() { sed -n "s/^$2: //p" "$1" | tail -n 1; }
 failed_with() {
-  [ "$(out_field "$1" state)" = failed ] && [ "$(out_field "$1" reason | cut -d' ' -f1)" = "$2" ] &&
-    { [ -z "${3:-}" ] || [ "$(out_field "$1" errno | cut -d' ' -f1)" = "$3" ]; }
+  [ "$(last_field "$1" state)" = failed ] && [ "$(last_field "$1" reason | cut -d' ' -f1)" = "$2" ] &&
+    { [ -z "${3:-}" ] || [ "$(last_field "$1" errno | cut -d' ' -f1)" = "$3" ]; }
 }
 
 # --- no second path: the server announces no address, so no subflow joins.
@@ -63,8 +65,8 @@ tap_check "server without SMKEX: FailedUnexpectedRecord counted" \
 smkex_run "$tmp" plainclient 10403 "$SERVER_ADDR1" --no-smkex --bytes 1000 -- --timeout-ms 5000
 show plainclient
 protocol_error() {
-  [ "$(out_field "$tmp/plainclient.server" state)" = failed ] &&
-    [ "$(out_field "$tmp/plainclient.server" errno | cut -d' ' -f1)" = $EPROTO ]
+  [ "$(last_field "$tmp/plainclient.server" state)" = failed ] &&
+    [ "$(last_field "$tmp/plainclient.server" errno | cut -d' ' -f1)" = $EPROTO ]
 }
 tap_check "client without SMKEX: the server fails with a protocol reason and EPROTO" protocol_error
 tap_check "client without SMKEX: its connection is reset, it does not hang" \
