@@ -150,6 +150,19 @@ NFT
 # Is something listening on TCP port $2 in namespace $1?
 ns_listening() { ip netns exec "$1" ss -ltnH "sport = :$2" | grep -q .; }
 
+# Every TCP packet path 1's router forwards goes to NFQUEUE 0, where the
+# attack tests' attacker (tests/attack/attacker.c) reads it.
+path1_to_queue() {
+  ip netns exec "$NS_R1" nft -f - <<'NFT'
+table inet smkex_attack {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    meta l4proto tcp queue num 0
+  }
+}
+NFT
+}
+
 # --- the smkex CLI (rust/cli) between the topology's client and server
 SMKEX_CLI=${SMKEX_CLI:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/rust/target/release/smkex}
 # smkex_run OUTDIR NAME PORT SERVER_ADDR [CLIENT_ARG...] [-- SERVER_ARG...]:

@@ -19,14 +19,7 @@ TRAILER=$(printf 'hello' | od -An -tx1 | tr -d ' \n')
 
 tap_plan 6
 topo_create || { tap_diag "topology set-up failed"; exit $KSFT_FAIL; }
-ip netns exec "$NS_R1" nft -f - <<'NFT' || { tap_diag "nft failed"; exit $KSFT_FAIL; }
-table inet smkex_attack {
-  chain forward {
-    type filter hook forward priority 0; policy accept;
-    meta l4proto tcp queue num 0
-  }
-}
-NFT
+path1_to_queue || { tap_diag "nft failed"; exit $KSFT_FAIL; }
 ip netns exec "$NS_R1" "$here/attacker" --queue 0 --match 03010020 --offset 4 \
   >"$tmp/attacker.out" 2>"$tmp/attacker.err" &
 attacker_pid=$!

@@ -17,14 +17,7 @@ EKEYREJECTED=129
 tap_plan 13
 insmod "$KO" || { tap_diag "insmod failed"; exit $KSFT_FAIL; }
 topo_create || { tap_diag "topology set-up failed"; exit $KSFT_FAIL; }
-ip netns exec "$NS_R1" nft -f - <<'NFT' || { tap_diag "nft failed"; exit $KSFT_FAIL; }
-table inet smkex_attack {
-  chain forward {
-    type filter hook forward priority 0; policy accept;
-    meta l4proto tcp queue num 0
-  }
-}
-NFT
+path1_to_queue || { tap_diag "nft failed"; exit $KSFT_FAIL; }
 
 # attack NAME HEADER PORT: run one handshake while the attacker flips the
 # first key-share byte of records starting with HEADER on path 1.
