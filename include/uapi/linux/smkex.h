@@ -25,6 +25,7 @@
 #define SMKEX_INFO		3	/* get: struct smkex_info */
 #define SMKEX_SESSION_KEY	4	/* get: SMKEX_KEY_LEN bytes, once complete */
 #define SMKEX_EXPORT		5	/* get: struct smkex_export in and out, once complete */
+#define SMKEX_PEER_ADDRS	6	/* set and get: struct smkex_peer_addr[0..SMKEX_MAX_PEER_ADDRS] */
 
 #define SMKEX_TIMEOUT_MIN_MS	100
 #define SMKEX_TIMEOUT_MAX_MS	600000
@@ -69,6 +70,8 @@ enum smkex_reason {
 	SMKEX_REASON_CHANNEL_INTEGRITY = 11,
 	SMKEX_REASON_LOCAL_ERROR = 12,
 	SMKEX_REASON_INTERNAL = 13,
+	SMKEX_REASON_NO_INDEPENDENT_PATH = 14,
+	SMKEX_REASON_CHANNEL_CLOSED = 15,
 };
 
 /* One channel's subflow: addresses in network byte order. */
@@ -97,6 +100,22 @@ struct smkex_info {
 	__u8	transcript_hash[SMKEX_HASH_LEN];	/* h, once complete */
 };
 #define SMKEX_INFO_SIZE_V1	(sizeof(struct smkex_info))
+
+/*
+ * SMKEX_PEER_ADDRS: other addresses of the same server that the application
+ * trusts (e.g. from its own configuration), set before connect(). The
+ * client's channel 2 must be a subflow to the connect() address or to one of
+ * these, never to an address learned only from the network (ADD_ADDR).
+ * optlen is a multiple of sizeof(struct smkex_peer_addr), at most
+ * SMKEX_MAX_PEER_ADDRS of them; 0 clears the list.
+ */
+#define SMKEX_MAX_PEER_ADDRS	8
+struct smkex_peer_addr {
+	__u16	family;			/* AF_INET or AF_INET6 */
+	__u16	port;			/* network byte order; 0: the connect() port */
+	__u32	reserved;		/* must be 0 */
+	__u8	addr[16];		/* IPv4: first 4 bytes, the rest 0 */
+};
 
 /* SMKEX_EXPORT: label and context in, out_len bytes of key material out. */
 #define SMKEX_EXPORT_MAX_LABEL	255

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! smkex server PORT [--family 4|6] [--count N] [COMMON]
-//! smkex client ADDR PORT [--family 4|6] [--bytes N] [COMMON]
+//! smkex client ADDR PORT [--family 4|6] [--bytes N] [--peer-addr ADDR]... [COMMON]
 //! COMMON: [--timeout-ms MS] [--export LABEL] [--show-key] [--no-smkex]
 //! ```
 //!
@@ -18,15 +18,16 @@
 //! handshake completed and the transfer worked, 1 otherwise, 2 for usage.
 
 use std::io::{self, Read, Write};
-use std::mem::{size_of, zeroed};
+use std::mem::{size_of, size_of_val, zeroed};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::process::ExitCode;
 
 use sha2::{Digest, Sha256};
 use smkex_uapi::{
-    reason, state, SmkexChannelInfo, SmkexExport, SmkexInfo, SMKEX_ENABLE, SMKEX_EXPORT,
-    SMKEX_INFO, SMKEX_KEY_LEN, SMKEX_SESSION_KEY, SMKEX_TIMEOUT_MS, SOL_SMKEX,
+    reason, state, SmkexChannelInfo, SmkexExport, SmkexInfo, SmkexPeerAddr, SMKEX_ENABLE,
+    SMKEX_EXPORT, SMKEX_INFO, SMKEX_KEY_LEN, SMKEX_MAX_PEER_ADDRS, SMKEX_PEER_ADDRS,
+    SMKEX_SESSION_KEY, SMKEX_TIMEOUT_MS, SOL_SMKEX,
 };
 
 const IPPROTO_MPTCP: i32 = 262;
@@ -40,12 +41,13 @@ struct Options {
     smkex: bool,
     bytes: u64,
     count: u32,
+    peer_addrs: Vec<IpAddr>,
 }
 
 fn usage() -> ExitCode {
     eprintln!(
         "usage: smkex server PORT [--family 4|6] [--count N] [COMMON]\n       \
-         smkex client ADDR PORT [--family 4|6] [--bytes N] [COMMON]\n       \
+         smkex client ADDR PORT [--family 4|6] [--bytes N] [--peer-addr ADDR]... [COMMON]\n       \
          COMMON: [--timeout-ms MS] [--export LABEL] [--show-key] [--no-smkex]"
     );
     ExitCode::from(2)
@@ -60,6 +62,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         smkex: true,
         bytes: 0,
         count: 1,
+        peer_addrs: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -76,6 +79,13 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--export" => o.export_label = Some(value()?.clone()),
             "--bytes" => o.bytes = number(value()?)?,
             "--count" => o.count = number(value()?)?,
+            "--peer-addr" => {
+                let a = value()?;
+                o.peer_addrs.push(a.parse().map_err(|_| format!("--peer-addr: not an address: {a}"))?);
+                if o.peer_addrs.len() > SMKEX_MAX_PEER_ADDRS {
+                    return Err(format!("--peer-addr: at most {SMKEX_MAX_PEER_ADDRS}"));
+                }
+            }
             "--show-key" => o.show_key = true,
             "--no-smkex" => o.smkex = false,
             _ => return Err(format!("unknown argument {arg}")),
@@ -110,6 +120,39 @@ fn set_int(fd: RawFd, level: i32, name: i32, value: i32) -> io::Result<()> {
     .map(|_| ())
 }
 
+/// SMKEX_PEER_ADDRS: the server's other addresses the client trusts as the
+/// remote end of channel 2 (same port as connect()).
+fn set_peer_addrs(fd: RawFd, addrs: &[IpAddr]) -> io::Result<()> {
+    let list: Vec<SmkexPeerAddr> = addrs
+        .iter()
+        .map(|a| {
+            let mut p = SmkexPeerAddr::default();
+            match a {
+                IpAddr::V4(v4) => {
+                    p.family = libc::AF_INET as u16;
+                    p.addr[..4].copy_from_slice(&v4.octets());
+                }
+                IpAddr::V6(v6) => {
+                    p.family = libc::AF_INET6 as u16;
+                    p.addr = v6.octets();
+                }
+            }
+            p
+        })
+        .collect();
+    // SAFETY: `list` outlives the call and its byte size is passed.
+    check(unsafe {
+        libc::setsockopt(
+            fd,
+            SOL_SMKEX,
+            SMKEX_PEER_ADDRS,
+            list.as_ptr().cast(),
+            size_of_val(list.as_slice()) as libc::socklen_t,
+        )
+    })
+    .map(|_| ())
+}
+
 /// getsockopt into `T`; returns the length the kernel wrote.
 fn get<T>(fd: RawFd, name: i32, value: &mut T) -> io::Result<usize> {
     let mut len = size_of::<T>() as libc::socklen_t;
@@ -128,6 +171,9 @@ fn mptcp_socket(o: &Options) -> io::Result<RawFd> {
             set_int(fd, SOL_SMKEX, SMKEX_ENABLE, 1)?;
             if let Some(ms) = o.timeout_ms {
                 set_int(fd, SOL_SMKEX, SMKEX_TIMEOUT_MS, ms)?;
+            }
+            if !o.peer_addrs.is_empty() {
+                set_peer_addrs(fd, &o.peer_addrs)?;
             }
         }
         Ok(())
@@ -180,6 +226,8 @@ fn reason_name(code: u8) -> &'static str {
         reason::CHANNEL_INTEGRITY => "channel integrity (bytes on the wrong subflow)",
         reason::LOCAL_ERROR => "local error",
         reason::INTERNAL => "internal error",
+        reason::NO_INDEPENDENT_PATH => "no independent path for channel 2",
+        reason::CHANNEL_CLOSED => "a channel's subflow closed",
         _ => "unknown",
     }
 }

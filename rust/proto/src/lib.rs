@@ -163,11 +163,20 @@ pub enum FailureReason {
     LocalError = 12,
     /// An internal invariant failed (unreachable; fail closed).
     Internal = 13,
+    /// No subflow that the local channel-2 policy accepts as an independent
+    /// path came up before the deadline, or the peer forbade joins to its
+    /// only trusted address (MPTCP's C flag). Reported by the caller through
+    /// [`crate::Session::abort`]; distinct from [`FailureReason::Timeout`].
+    NoIndependentPath = 14,
+    /// The subflow of a channel closed or was reset while records on that
+    /// channel were still expected. Reported through
+    /// [`crate::Session::abort`].
+    ChannelClosed = 15,
 }
 
 impl FailureReason {
     /// Every reason, in number order.
-    pub const ALL: [FailureReason; 13] = [
+    pub const ALL: [FailureReason; 15] = [
         FailureReason::BindingHashMismatch,
         FailureReason::MalformedRecord,
         FailureReason::WrongChannel,
@@ -181,6 +190,8 @@ impl FailureReason {
         FailureReason::ChannelIntegrity,
         FailureReason::LocalError,
         FailureReason::Internal,
+        FailureReason::NoIndependentPath,
+        FailureReason::ChannelClosed,
     ];
 
     /// The reason's stable number.
@@ -204,6 +215,8 @@ impl FailureReason {
             11 => Some(FailureReason::ChannelIntegrity),
             12 => Some(FailureReason::LocalError),
             13 => Some(FailureReason::Internal),
+            14 => Some(FailureReason::NoIndependentPath),
+            15 => Some(FailureReason::ChannelClosed),
             _ => None,
         }
     }
@@ -224,6 +237,8 @@ impl FailureReason {
             FailureReason::ChannelIntegrity => "channel-integrity",
             FailureReason::LocalError => "local-error",
             FailureReason::Internal => "internal",
+            FailureReason::NoIndependentPath => "no-independent-path",
+            FailureReason::ChannelClosed => "channel-closed",
         }
     }
 }

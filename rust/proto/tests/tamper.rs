@@ -751,6 +751,8 @@ fn failure_reason_numbers_are_stable() {
         (ChannelIntegrity, 11),
         (LocalError, 12),
         (Internal, 13),
+        (NoIndependentPath, 14),
+        (ChannelClosed, 15),
     ];
     assert_eq!(FailureReason::ALL.len(), expected.len());
     for ((r, n), all) in expected.iter().zip(FailureReason::ALL) {
@@ -760,7 +762,7 @@ fn failure_reason_numbers_are_stable() {
         assert_eq!(FailureReason::from_code(*n), Some(*r));
     }
     assert_eq!(FailureReason::from_code(0), None);
-    assert_eq!(FailureReason::from_code(14), None);
+    assert_eq!(FailureReason::from_code(16), None);
     assert_eq!(FailureReason::from_code(255), None);
 }
 

@@ -16,6 +16,10 @@ pub const SMKEX_INFO: i32 = 3;
 pub const SMKEX_SESSION_KEY: i32 = 4;
 /// get: [`SmkexExport`] in and out, once complete.
 pub const SMKEX_EXPORT: i32 = 5;
+/// set and get: up to [`SMKEX_MAX_PEER_ADDRS`] [`SmkexPeerAddr`]s, before `connect()`.
+pub const SMKEX_PEER_ADDRS: i32 = 6;
+/// Most addresses `SMKEX_PEER_ADDRS` takes.
+pub const SMKEX_MAX_PEER_ADDRS: usize = 8;
 
 pub const SMKEX_TIMEOUT_MIN_MS: i32 = 100;
 pub const SMKEX_TIMEOUT_MAX_MS: i32 = 600_000;
@@ -56,6 +60,8 @@ pub mod reason {
     pub const CHANNEL_INTEGRITY: u8 = 11;
     pub const LOCAL_ERROR: u8 = 12;
     pub const INTERNAL: u8 = 13;
+    pub const NO_INDEPENDENT_PATH: u8 = 14;
+    pub const CHANNEL_CLOSED: u8 = 15;
 }
 
 /// One channel's subflow; addresses and ports in network byte order.
@@ -86,6 +92,17 @@ pub struct SmkexInfo {
 
 /// Size of the first version of [`SmkexInfo`].
 pub const SMKEX_INFO_SIZE_V1: usize = core::mem::size_of::<SmkexInfo>();
+
+/// One trusted server address for `SMKEX_PEER_ADDRS`; port in network byte
+/// order (0: the `connect()` port); IPv4 in the first 4 bytes of `addr`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SmkexPeerAddr {
+    pub family: u16,
+    pub port: u16,
+    pub reserved: u32,
+    pub addr: [u8; 16],
+}
 
 pub const SMKEX_EXPORT_MAX_LABEL: usize = 255;
 pub const SMKEX_EXPORT_MAX_CONTEXT: usize = 255;

@@ -81,6 +81,10 @@ fn constants_match_the_header() {
         ("SMKEX_REASON_CHANNEL_INTEGRITY", reason::CHANNEL_INTEGRITY.into()),
         ("SMKEX_REASON_LOCAL_ERROR", reason::LOCAL_ERROR.into()),
         ("SMKEX_REASON_INTERNAL", reason::INTERNAL.into()),
+        ("SMKEX_REASON_NO_INDEPENDENT_PATH", reason::NO_INDEPENDENT_PATH.into()),
+        ("SMKEX_REASON_CHANNEL_CLOSED", reason::CHANNEL_CLOSED.into()),
+        ("SMKEX_PEER_ADDRS", SMKEX_PEER_ADDRS.into()),
+        ("SMKEX_MAX_PEER_ADDRS", SMKEX_MAX_PEER_ADDRS as i64),
     ];
     let names: Vec<&str> = rust.iter().map(|(n, _)| *n).collect();
     let c = c_values(&names);
@@ -101,6 +105,10 @@ fn struct_layouts_match_the_header() {
         ("sizeof(struct smkex_channel_info)", size_of::<SmkexChannelInfo>()),
         ("offsetof(struct smkex_channel_info, local_addr)", offset_of!(SmkexChannelInfo, local_addr)),
         ("offsetof(struct smkex_channel_info, remote_addr)", offset_of!(SmkexChannelInfo, remote_addr)),
+        ("sizeof(struct smkex_peer_addr)", size_of::<SmkexPeerAddr>()),
+        ("offsetof(struct smkex_peer_addr, port)", offset_of!(SmkexPeerAddr, port)),
+        ("offsetof(struct smkex_peer_addr, reserved)", offset_of!(SmkexPeerAddr, reserved)),
+        ("offsetof(struct smkex_peer_addr, addr)", offset_of!(SmkexPeerAddr, addr)),
         ("sizeof(struct smkex_export)", size_of::<SmkexExport>()),
         ("offsetof(struct smkex_export, label)", offset_of!(SmkexExport, label)),
         ("offsetof(struct smkex_export, context)", offset_of!(SmkexExport, context)),
