@@ -5,9 +5,11 @@
  * explains every choice; in short:
  *
  *  - One delayed work item per socket does all the work, in process
- *    context. It runs when the connection's data_ready fires (that callback
- *    only queues it) and on a short tick while the handshake lasts (subflow
- *    joins, pushed records and the timer have no callback of their own).
+ *    context. It is queued by events, never by a periodic look: the
+ *    connection's data_ready and state_change (those callbacks only queue
+ *    it), subflow established and closed (mptcp_hooks.c) and the handshake
+ *    deadline. The one wait without an event, MPTCP pushing a record into
+ *    its subflow before the pin may move, is looked at on a short tick.
  *  - Sending: records go through MPTCP's own sendmsg, so that MPTCP builds
  *    the data-sequence mappings, with a per-socket scheduler that puts data
  *    only on the pinned channel's subflow and refuses MPTCP-level
@@ -15,14 +17,13 @@
  *    queued so far went into its subflow, so no record can leave on the
  *    wrong subflow. MPTCP's default scheduler is restored once our last
  *    record did.
+ *  - Channels: channel 1 is the MP_CAPABLE subflow; channel 2 the client's
+ *    policy decides locally (channel.c), the server takes the first join.
  *  - Receiving: MPTCP's recvmsg, exactly one record at a time, so that
  *    application data after the handshake stays queued. A record's channel
- *    follows from its type; that it really arrived there is checked on the
- *    subflows' own byte counters (tcp_sock.bytes_received, which counts
- *    every new in-order byte once, including copies MPTCP then drops as
- *    duplicates): after the peer's two key-exchange records, channel k's
- *    subflow must have received exactly the bytes of channel k's records
- *    and every other subflow nothing (DESIGN.md §2).
+ *    follows from its type; that every one of its bytes was delivered by
+ *    that channel's subflow is checked on exact provenance (provenance.c),
+ *    which follows closed and short-lived subflows too.
  *  - Failure resets the connection (MPTCP fast close) and makes the
  *    application's calls return an errno that says why.
  */
@@ -40,14 +41,45 @@
 #include "protocol.h"	/* net/mptcp: struct mptcp_sock, subflow contexts */
 #include "smkex_sock.h"
 
-static_assert(SMKEX_REASON_INTERNAL == SMKEX_REASON_COUNT);
+static_assert(SMKEX_REASON_CHANNEL_CLOSED == SMKEX_REASON_COUNT);
 
-/* How often the work looks at the subflows while a handshake runs. */
+/* How often the work looks whether MPTCP pushed a record into its subflow. */
 #define SMKEX_TICK	max(1UL, msecs_to_jiffies(10))
 
-static struct smkex_sock *smkex_hs_sk(const struct sock *sk)
+/* Queue the work now (any context). */
+static void smkex_hs_kick(struct sock *sk)
 {
-	return __rcu_dereference_sk_user_data_with_flags(sk, SK_USER_DATA_NOCOPY);
+	struct smkex_sock *ss;
+
+	rcu_read_lock();
+	ss = smkex_sock_state(sk);
+	if (ss)
+		mod_delayed_work(system_wq, &ss->work, 0);
+	rcu_read_unlock();
+}
+
+/*
+ * The record types each role receives and their channels follow from the
+ * protocol core's framing (Documentation/protocol.md §2-§3): the server
+ * receives types 1, 2 and 5, the client 3 and 4. Bytes the peer sends on
+ * `channel` (0: on both).
+ */
+u32 smkex_hs_peer_bytes(u8 role, u8 channel)
+{
+	static const u8 server_rx[] = { 1, 2, 5 }, client_rx[] = { 3, 4 };
+	const u8 *types = role == SMKEX_ROLE_SERVER ? server_rx : client_rx;
+	size_t n = role == SMKEX_ROLE_SERVER ? ARRAY_SIZE(server_rx) : ARRAY_SIZE(client_rx);
+	u32 total = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		u8 ch;
+		size_t len = smkex_proto_record_framing(types[i], &ch);
+
+		if (!channel || ch == channel)
+			total += len;
+	}
+	return total;
 }
 
 /* ---- the per-socket scheduler ---- */
@@ -67,7 +99,7 @@ static int smkex_sched_get_subflow(struct mptcp_sock *msk, struct mptcp_sched_da
 	if (data->reinject)
 		return -EINVAL;
 	rcu_read_lock();
-	ss = smkex_hs_sk((struct sock *)msk);
+	ss = smkex_sock_state((struct sock *)msk);
 	pin = ss ? READ_ONCE(ss->pin_id) : 0;
 	rcu_read_unlock();
 	if (!pin)
@@ -116,45 +148,51 @@ static void smkex_sched_restore(struct sock *sk, struct smkex_sock *ss)
 	WRITE_ONCE(ss->pin_id, 0);
 }
 
-/* ---- data_ready: only queue the work ---- */
+/* ---- data_ready and state_change: only queue the work ---- */
 
+/* Every MPTCP socket has the same ones (sock_def_readable, sock_def_wakeup). */
 static void (*smkex_base_data_ready)(struct sock *sk);
+static void (*smkex_base_state_change)(struct sock *sk);
 
 static void smkex_data_ready(struct sock *sk)
 {
-	struct smkex_sock *ss;
-
-	rcu_read_lock();
-	ss = smkex_hs_sk(sk);
-	if (ss)
-		mod_delayed_work(system_wq, &ss->work, 0);
-	rcu_read_unlock();
+	smkex_hs_kick(sk);
 	smkex_base_data_ready(sk);
 }
 
+static void smkex_state_change(struct sock *sk)
+{
+	smkex_hs_kick(sk);
+	smkex_base_state_change(sk);
+}
+
 /* Socket locked. */
-static void smkex_data_ready_install(struct sock *sk, struct smkex_sock *ss)
+static void smkex_callbacks_install(struct sock *sk, struct smkex_sock *ss)
 {
 	write_lock_bh(&sk->sk_callback_lock);
-	/* Every MPTCP socket has the same one (sock_def_readable). */
-	if (!smkex_base_data_ready)
+	if (!smkex_base_data_ready) {
 		smkex_base_data_ready = sk->sk_data_ready;
-	if (sk->sk_data_ready == smkex_base_data_ready) {
+		smkex_base_state_change = sk->sk_state_change;
+	}
+	if (sk->sk_data_ready == smkex_base_data_ready &&
+	    sk->sk_state_change == smkex_base_state_change) {
 		WRITE_ONCE(sk->sk_data_ready, smkex_data_ready);
-		ss->data_ready_installed = true;
+		WRITE_ONCE(sk->sk_state_change, smkex_state_change);
+		ss->callbacks_installed = true;
 	}
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
 /* Socket locked. */
-static void smkex_data_ready_restore(struct sock *sk, struct smkex_sock *ss)
+static void smkex_callbacks_restore(struct sock *sk, struct smkex_sock *ss)
 {
-	if (!ss->data_ready_installed)
+	if (!ss->callbacks_installed)
 		return;
 	write_lock_bh(&sk->sk_callback_lock);
 	WRITE_ONCE(sk->sk_data_ready, smkex_base_data_ready);
+	WRITE_ONCE(sk->sk_state_change, smkex_base_state_change);
 	write_unlock_bh(&sk->sk_callback_lock);
-	ss->data_ready_installed = false;
+	ss->callbacks_installed = false;
 }
 
 /* ---- outcome ---- */
@@ -171,7 +209,10 @@ static int smkex_reason_errno(u8 reason)
 		return EKEYREJECTED;	/* an active attack on one path */
 	case SMKEX_REASON_TIMEOUT:
 		return ETIMEDOUT;
+	case SMKEX_REASON_NO_INDEPENDENT_PATH:
+		return ENETUNREACH;	/* no second path this host trusts */
 	case SMKEX_REASON_PEER_CLOSED:
+	case SMKEX_REASON_CHANNEL_CLOSED:
 		return ECONNRESET;
 	case SMKEX_REASON_MALFORMED_RECORD:
 	case SMKEX_REASON_UNEXPECTED_RECORD:
@@ -200,8 +241,9 @@ static void smkex_fail_locked(struct smkex_sock *ss, u8 reason)
 	ss->reason = reason;
 	ss->err = smkex_reason_errno(reason);
 	smkex_set_duration(ss);
-	WRITE_ONCE(ss->state, SMKEX_STATE_FAILED);
 	ss->reset_pending = true;
+	/* Pairs with smp_load_acquire in sock.c: err and reason are visible first. */
+	smp_store_release(&ss->state, SMKEX_STATE_FAILED);
 	smkex_stat_inc(net, SMKEX_STAT_HS_FAILED);
 	smkex_stat_inc(net, SMKEX_STAT_FAIL_REASON + reason - 1);
 	pr_debug("smkex: %s handshake failed: reason %u, errno %d\n",
@@ -230,7 +272,8 @@ static void smkex_complete_locked(struct smkex_sock *ss)
 	if (ss->state != SMKEX_STATE_HANDSHAKE)
 		return;
 	smkex_set_duration(ss);
-	WRITE_ONCE(ss->state, SMKEX_STATE_COMPLETE);
+	/* Pairs with smp_load_acquire in sock.c. */
+	smp_store_release(&ss->state, SMKEX_STATE_COMPLETE);
 	smkex_stat_inc(sock_net(ss->sk), SMKEX_STAT_HS_COMPLETED);
 	pr_debug("smkex: %s handshake complete in %llu us\n",
 		 ss->role == SMKEX_ROLE_CLIENT ? "client" : "server", ss->duration_us);
@@ -248,7 +291,7 @@ static void smkex_reset(struct sock *sk, struct smkex_sock *ss)
 {
 	lock_sock(sk);
 	smkex_sched_restore(sk, ss);
-	smkex_data_ready_restore(sk, ss);
+	smkex_callbacks_restore(sk, ss);
 	if (sk->sk_state != TCP_CLOSE)
 		smkex_base_proto(sk)->disconnect(sk, 0);
 	WRITE_ONCE(sk->sk_err, ss->err);
@@ -313,34 +356,23 @@ struct smkex_transport {
 	bool closed;		/* reset, closed or fell back: no handshake possible */
 	const char *closed_why;
 	u8 closed_reason;
+	bool deny_join;		/* client: the peer forbids joins to its only trusted address */
 	u32 chan_id[2];		/* subflow_id of each channel if it can carry data */
-	u64 chan_rx[2];		/* bytes received on each channel's subflow */
-	u64 other_rx;		/* bytes received on any other subflow */
+	bool chan_gone[2];	/* a latched channel's subflow can no longer carry data */
 	struct smkex_channel_info info[2];
 };
 
-static void smkex_fill_channel_info(struct smkex_channel_info *ci, const struct sock *ssk)
+/* Can this subflow carry handshake records now? */
+static bool smkex_subflow_usable(struct mptcp_subflow_context *subflow)
 {
-	const struct inet_sock *inet = inet_sk(ssk);
-
-	memset(ci, 0, sizeof(*ci));
-	ci->family = ssk->sk_family;
-	ci->local_port = inet->inet_sport;
-	ci->remote_port = inet->inet_dport;
-#if IS_ENABLED(CONFIG_IPV6)
-	if (ssk->sk_family == AF_INET6) {
-		memcpy(ci->local_addr, &ssk->sk_v6_rcv_saddr, 16);
-		memcpy(ci->remote_addr, &ssk->sk_v6_daddr, 16);
-		return;
-	}
-#endif
-	memcpy(ci->local_addr, &inet->inet_saddr, 4);
-	memcpy(ci->remote_addr, &inet->inet_daddr, 4);
+	return __mptcp_subflow_active(subflow) &&
+	       inet_sk_state_load(mptcp_subflow_tcp_sock(subflow)) == TCP_ESTABLISHED;
 }
 
 /*
  * Socket locked. Channel 1 is the MP_CAPABLE subflow (msk->first); channel
- * 2 the first other subflow that can carry data, remembered by subflow_id.
+ * 2, once latched, the subflow with that subflow_id; before that, the first
+ * subflow the role's policy accepts (client: channel.c; server: any join).
  */
 static void smkex_read_transport_locked(struct sock *sk, struct smkex_sock *ss,
 					struct smkex_transport *t)
@@ -348,7 +380,7 @@ static void smkex_read_transport_locked(struct sock *sk, struct smkex_sock *ss,
 	struct mptcp_sock *msk = mptcp_sk(sk);
 	struct mptcp_subflow_context *subflow;
 	struct sock *first = msk->first;
-	bool seen[2] = { false, false };
+	int k;
 
 	memset(t, 0, sizeof(*t));
 	if (__mptcp_check_fallback(msk)) {
@@ -363,39 +395,36 @@ static void smkex_read_transport_locked(struct sock *sk, struct smkex_sock *ss,
 	 * byte before it, so a peer that completes, sends and closes at once
 	 * still has its Finished read.
 	 */
-	if (sk->sk_state == TCP_CLOSE && msk->first && inet_sk_state_load(msk->first) == TCP_CLOSE) {
+	if (sk->sk_state == TCP_CLOSE && (!first || inet_sk_state_load(first) == TCP_CLOSE)) {
 		t->closed = true;
 		t->closed_reason = SMKEX_REASON_PEER_CLOSED;
 		t->closed_why = "the connection was reset";
 		return;
 	}
+	t->deny_join = ss->role == SMKEX_ROLE_CLIENT && !ss->n_peer_addr &&
+		       READ_ONCE(msk->pm.remote_deny_join_id0);
 	mptcp_for_each_subflow(msk, subflow) {
 		struct sock *ssk = mptcp_subflow_tcp_sock(subflow);
-		u64 rx = READ_ONCE(tcp_sk(ssk)->bytes_received);
 		u32 id = READ_ONCE(subflow->subflow_id);
-		int k;
 
-		if (ssk == first)
-			k = 0;
-		else if (ss->chan_id[1] ? id == ss->chan_id[1] :
-			 !seen[1] && __mptcp_subflow_active(subflow))
-			k = 1;
-		else {
-			t->other_rx += rx;
+		if (!smkex_subflow_usable(subflow))
 			continue;
-		}
-		seen[k] = true;
-		t->chan_rx[k] = rx;
-		if (__mptcp_subflow_active(subflow) && inet_sk_state_load(ssk) == TCP_ESTABLISHED &&
-		    (k == 1 || sk->sk_state == TCP_ESTABLISHED)) {
-			t->chan_id[k] = id;
-			smkex_fill_channel_info(&t->info[k], ssk);
-		}
+		if (ssk == first)
+			k = sk->sk_state == TCP_ESTABLISHED ? 0 : -1;
+		else if (ss->chan_id[1])
+			k = id == ss->chan_id[1] ? 1 : -1;
+		else if (!t->chan_id[1] &&
+			 (ss->role == SMKEX_ROLE_SERVER || smkex_channel2_eligible(ss, first, ssk)))
+			k = 1;
+		else
+			k = -1;
+		if (k < 0)
+			continue;
+		t->chan_id[k] = id;
+		smkex_channel_fill_info(&t->info[k], ssk);
 	}
-	/*
-	 * A channel whose subflow went away is not failed here: its records
-	 * then never complete, and the timer ends the handshake.
-	 */
+	for (k = 0; k < 2; k++)
+		t->chan_gone[k] = ss->chan_id[k] && t->chan_id[k] != ss->chan_id[k];
 }
 
 static void smkex_read_transport(struct sock *sk, struct smkex_sock *ss, struct smkex_transport *t)
@@ -455,60 +484,43 @@ static bool smkex_send_queued(struct sock *sk, struct smkex_sock *ss,
 		memzero_explicit(o, sizeof(*o));
 		ss->out_head++;
 		ss->out_count--;
+		/* Nothing but our records was queued: they end here. */
+		ss->records_end = READ_ONCE(mptcp_sk(sk)->write_seq);
 	}
 	if (!ss->out_count)
 		ss->out_head = 0;
 	return progress;
 }
 
-enum smkex_integrity { SMKEX_INTACT, SMKEX_VIOLATED, SMKEX_NOT_VISIBLE_YET };
-
 /*
- * After a whole record from the peer was read: did its bytes, and all
- * before them, arrive on their channels? Exact once the peer's two
- * key-exchange records are in (nothing else may have been sent to us yet);
- * afterwards (the server's Finished) application data may follow, so only
- * a lower bound holds. A subflow counts its bytes before MPTCP hands them
- * on, so fewer bytes than read means the subflow is not in the connection's
- * list yet (a join being flushed): look again later.
+ * A whole record is in rx: check that its channel's subflow delivered every
+ * byte of it, then feed the core. Returns false if it must wait (its
+ * channel is not latched yet: the event of its subflow queues the work).
  */
-static enum smkex_integrity smkex_channels_intact(struct sock *sk, struct smkex_sock *ss)
-{
-	struct smkex_transport t;
-	int k;
-
-	smkex_read_transport(sk, ss, &t);
-	for (k = 0; k < 2; k++)
-		if (t.chan_rx[k] < ss->consumed[k])
-			return SMKEX_NOT_VISIBLE_YET;
-	if (ss->records_in <= 2 && t.other_rx)
-		return SMKEX_VIOLATED;
-	if (ss->records_in == 2 &&
-	    (t.chan_rx[0] != ss->consumed[0] || t.chan_rx[1] != ss->consumed[1]))
-		return SMKEX_VIOLATED;
-	return SMKEX_INTACT;
-}
-
-/* A whole record is in rx: check where it came from, then feed the core. */
 static bool smkex_deliver_record(struct sock *sk, struct smkex_sock *ss)
 {
-	enum smkex_integrity integrity = smkex_channels_intact(sk, ss);
+	u32 id = ss->chan_id[ss->rx_channel - 1];
+	const char *violation;
 
-	if (integrity == SMKEX_NOT_VISIBLE_YET) {
-		pr_debug("smkex: record %u: its subflow is not listed yet\n", ss->rx[0]);
+	if (!id) {
+		pr_debug("smkex: record %u: channel %u not up yet\n", ss->rx[0], ss->rx_channel);
 		return false;
 	}
+	mptcp_data_lock(sk);
+	violation = smkex_prov_check(&ss->prov, ss->rx_off, ss->rx_len, id);
+	mptcp_data_unlock(sk);
 	pr_debug("smkex: received record %u on channel %u (%u bytes)\n", ss->rx[0], ss->rx_channel,
 		 ss->rx_len);
-	if (integrity == SMKEX_VIOLATED) {
-		smkex_abort(ss, SMKEX_REASON_CHANNEL_INTEGRITY,
-			    "handshake bytes arrived on the wrong subflow");
+	if (violation) {
+		smkex_abort(ss, SMKEX_REASON_CHANNEL_INTEGRITY, violation);
 	} else {
 		mutex_lock(&ss->lock);
 		if (ss->state == SMKEX_STATE_HANDSHAKE)
 			smkex_proto_session_receive(ss->session, ss->rx_channel, ss->rx, ss->rx_len);
 		mutex_unlock(&ss->lock);
 	}
+	ss->rx_off += ss->rx_len;
+	ss->consumed[ss->rx_channel - 1] += ss->rx_len;
 	memzero_explicit(ss->rx, sizeof(ss->rx));
 	ss->rx_len = 0;
 	ss->rx_need = 0;
@@ -528,7 +540,7 @@ static bool smkex_receive(struct sock *sk, struct smkex_sock *ss)
 	u8 channel;
 	size_t len;
 
-	if (ss->rx_need && ss->rx_len == ss->rx_need)	/* waiting for its check */
+	if (ss->rx_need && ss->rx_len == ss->rx_need)	/* waiting for its channel */
 		return smkex_deliver_record(sk, ss);
 	if (!ss->rx_need)
 		ss->rx_need = 1;	/* the type byte tells the record's length */
@@ -556,14 +568,33 @@ static bool smkex_receive(struct sock *sk, struct smkex_sock *ss)
 	}
 	if (ss->rx_len < ss->rx_need)
 		return true;
-
-	ss->consumed[ss->rx_channel - 1] += ss->rx_len;
-	ss->records_in++;
 	smkex_deliver_record(sk, ss);
 	return true;
 }
 
 /* ---- the work ---- */
+
+/* Is a record for `channel` still waiting to be handed to its subflow? */
+static bool smkex_out_pending(const struct smkex_sock *ss, u8 channel)
+{
+	u8 i;
+
+	for (i = ss->out_head; i < ss->out_head + ss->out_count; i++)
+		if (ss->out[i].channel == channel)
+			return true;
+	return false;
+}
+
+/* `lock` held: the deadline passed. */
+static void smkex_deadline_locked(struct smkex_sock *ss)
+{
+	ss->timer_armed = false;
+	if (!ss->chan_id[1])
+		smkex_abort_locked(ss, SMKEX_REASON_NO_INDEPENDENT_PATH,
+				   "no subflow this host trusts as channel 2 came up in time");
+	else
+		smkex_proto_session_timer_expired(ss->session);
+}
 
 /* One round: events in, actions out, I/O. Returns true if it made progress. */
 static bool smkex_step(struct sock *sk, struct smkex_sock *ss)
@@ -577,10 +608,11 @@ static bool smkex_step(struct sock *sk, struct smkex_sock *ss)
 	if (ss->state == SMKEX_STATE_HANDSHAKE) {
 		if (t.closed)
 			smkex_abort_locked(ss, t.closed_reason, t.closed_why);
-		if (ss->timer_armed && time_after_eq(jiffies, ss->deadline)) {
-			ss->timer_armed = false;
-			smkex_proto_session_timer_expired(ss->session);
-		}
+		if (t.deny_join)
+			smkex_abort_locked(ss, SMKEX_REASON_NO_INDEPENDENT_PATH,
+					   "the peer forbids joins to its address (C flag)");
+		if (ss->timer_armed && time_after_eq(jiffies, ss->deadline))
+			smkex_deadline_locked(ss);
 		for (k = 0; k < 2; k++) {
 			if (ss->chan_id[k] || !t.chan_id[k])
 				continue;
@@ -604,22 +636,68 @@ static bool smkex_step(struct sock *sk, struct smkex_sock *ss)
 		smkex_drain_actions_locked(ss);
 		mutex_unlock(&ss->lock);
 	}
+	/*
+	 * Nothing more to read now: a channel whose subflow went away while
+	 * the peer still owes records on it, or we still have one to send on
+	 * it, fails the handshake at once.
+	 */
+	if (!progress && ss->state == SMKEX_STATE_HANDSHAKE) {
+		mutex_lock(&ss->lock);
+		for (k = 0; k < 2; k++)
+			if (t.chan_gone[k] &&
+			    (ss->consumed[k] < smkex_hs_peer_bytes(ss->role, k + 1) ||
+			     smkex_out_pending(ss, k + 1)))
+				smkex_abort_locked(ss, SMKEX_REASON_CHANNEL_CLOSED,
+						   "a channel's subflow closed before its records passed");
+		smkex_drain_actions_locked(ss);
+		mutex_unlock(&ss->lock);
+	}
 	return progress;
 }
 
-/* After completion: give MPTCP its scheduler back once our records left. */
+/*
+ * After completion: give MPTCP its scheduler back once the peer DATA_ACKed
+ * our last record. Before that MPTCP could reinject an unacknowledged
+ * record on another subflow (its retransmission timer), which the pinned
+ * scheduler refuses. A DATA_ACK can be missing for good (a peer's ACK that
+ * carried an ADD_ADDR echo instead, and nothing to send after it): at the
+ * handshake's deadline the scheduler comes back regardless, so that no
+ * connection is polled for its lifetime.
+ */
 static bool smkex_finish(struct sock *sk, struct smkex_sock *ss)
 {
 	bool done;
 
 	lock_sock(sk);
-	done = sk->sk_state == TCP_CLOSE || !mptcp_send_head(sk);
+	done = sk->sk_state == TCP_CLOSE ||
+	       !before64(READ_ONCE(mptcp_sk(sk)->snd_una), ss->records_end) ||
+	       time_after_eq(jiffies, ss->deadline);
 	if (done) {
 		smkex_sched_restore(sk, ss);
-		smkex_data_ready_restore(sk, ss);
+		smkex_callbacks_restore(sk, ss);
 	}
 	release_sock(sk);
 	return done;
+}
+
+/*
+ * When the work must run again by itself: at once after a full batch, on
+ * the tick while records wait to be handed to their subflow, else at the
+ * deadline. Everything else queues it (events). queue_ (not mod_) so that
+ * an event that queued it meanwhile is never postponed.
+ */
+static void smkex_rearm(struct smkex_sock *ss, bool busy)
+{
+	unsigned long delay = MAX_JIFFY_OFFSET;
+
+	if (busy)
+		delay = 0;
+	else if (ss->out_count)
+		delay = SMKEX_TICK;
+	else if (ss->timer_armed)
+		delay = time_after(ss->deadline, jiffies) ? ss->deadline - jiffies : 0;
+	if (delay != MAX_JIFFY_OFFSET)
+		queue_delayed_work(system_wq, &ss->work, delay);
 }
 
 static void smkex_hs_work(struct work_struct *work)
@@ -636,7 +714,7 @@ static void smkex_hs_work(struct work_struct *work)
 
 	switch (ss->state) {
 	case SMKEX_STATE_HANDSHAKE:
-		mod_delayed_work(system_wq, &ss->work, rounds == 8 ? 0 : SMKEX_TICK);
+		smkex_rearm(ss, rounds == 8);
 		return;
 	case SMKEX_STATE_FAILED:
 		if (ss->reset_pending) {
@@ -649,7 +727,7 @@ static void smkex_hs_work(struct work_struct *work)
 		if (state_before == SMKEX_STATE_HANDSHAKE)
 			smkex_wake(sk, ss);
 		if (ss->sched_installed && !smkex_finish(sk, ss))
-			mod_delayed_work(system_wq, &ss->work, SMKEX_TICK);
+			queue_delayed_work(system_wq, &ss->work, SMKEX_TICK);
 		return;
 	}
 }
@@ -704,7 +782,100 @@ int smkex_hs_prepare(struct sock *sk, struct smkex_sock *ss, u8 role)
 	ss->role = role;
 	mutex_unlock(&ss->lock);
 	memzero_explicit(random, sizeof(random));
+	/* No data has moved on a client yet; a server adopts its record (accept). */
+	if (role == SMKEX_ROLE_CLIENT) {
+		mptcp_data_lock(sk);
+		smkex_prov_begin(&ss->prov, smkex_hs_peer_bytes(role, 0));
+		mptcp_data_unlock(sk);
+	}
 	return 0;
+}
+
+/*
+ * accept(), socket locked: the new connection's provenance record moves from
+ * the pending pool into ss, and ss becomes the socket's state. Without a
+ * pending record nothing may have moved yet (else the origin of those bytes
+ * is unknown and the record says so).
+ */
+void smkex_hs_adopt_locked(struct sock *sk, struct smkex_sock *ss)
+{
+	void *data;
+
+	rcu_read_lock();
+	mptcp_data_lock(sk);
+	data = __rcu_dereference_sk_user_data_with_flags(sk, SK_USER_DATA_NOCOPY);
+	if (smkex_prov_is_pending(data)) {
+		ss->prov = *(struct smkex_prov *)data;
+		smkex_prov_release(data);
+	} else {
+		smkex_prov_begin(&ss->prov, smkex_hs_peer_bytes(SMKEX_ROLE_SERVER, 0));
+		smkex_prov_start(&ss->prov, mptcp_sk(sk));
+	}
+	__rcu_assign_sk_user_data_with_flags(sk, ss, SK_USER_DATA_NOCOPY);
+	mptcp_data_unlock(sk);
+	rcu_read_unlock();
+}
+
+/* The socket is going away unaccepted: give its pending record back. */
+void smkex_hs_release_pending(struct sock *sk)
+{
+	void *data;
+
+	rcu_read_lock();
+	mptcp_data_lock(sk);
+	data = __rcu_dereference_sk_user_data_with_flags(sk, SK_USER_DATA_NOCOPY);
+	if (smkex_prov_is_pending(data)) {
+		__rcu_assign_sk_user_data_with_flags(sk, NULL, SK_USER_DATA_NOCOPY);
+		smkex_prov_release(data);
+	}
+	mptcp_data_unlock(sk);
+	rcu_read_unlock();
+}
+
+/*
+ * connect(), socket locked: TCP Fast Open would put application data in
+ * the SYN, before any key. MPTCP keeps TCP_FASTOPEN_CONNECT on the first
+ * subflow and copies DEFER_CONNECT to the msk only inside connect().
+ */
+bool smkex_hs_fastopen_requested(struct sock *sk)
+{
+	struct sock *first = mptcp_sk(sk)->first;
+
+	return inet_test_bit(DEFER_CONNECT, sk) || (first && tcp_sk(first)->fastopen_connect);
+}
+
+/*
+ * connect(AF_UNSPEC) or a failed connect, socket locked, after MPTCP's
+ * disconnect: a handshake that ran belongs to the old connection. It ends
+ * for good (failed, local error, key material erased), so that the socket
+ * can never carry a new connection that SMKEX did not protect while
+ * SMKEX_INFO still described the old one; connect() then refuses.
+ */
+void smkex_hs_disconnect_locked(struct sock *sk, struct smkex_sock *ss)
+{
+	smkex_sched_restore(sk, ss);
+	smkex_callbacks_restore(sk, ss);
+	mutex_lock(&ss->lock);
+	if (ss->state == SMKEX_STATE_HANDSHAKE || ss->state == SMKEX_STATE_COMPLETE) {
+		bool complete = ss->state == SMKEX_STATE_COMPLETE;
+
+		ss->reason = SMKEX_REASON_LOCAL_ERROR;
+		ss->err = ECONNABORTED;
+		ss->reset_pending = false;
+		if (!complete) {
+			smkex_set_duration(ss);
+			smkex_stat_inc(sock_net(sk), SMKEX_STAT_HS_FAILED);
+			smkex_stat_inc(sock_net(sk), SMKEX_STAT_FAIL_REASON + SMKEX_REASON_LOCAL_ERROR - 1);
+		}
+		smp_store_release(&ss->state, SMKEX_STATE_FAILED);
+	}
+	if (ss->session) {
+		smkex_proto_session_drop(ss->session);
+		kfree_sensitive(ss->session);
+		ss->session = NULL;
+	}
+	mutex_unlock(&ss->lock);
+	wake_up_all(&ss->wait);
 }
 
 /*
@@ -718,7 +889,7 @@ void smkex_hs_start(struct sock *sk, struct smkex_sock *ss)
 	WRITE_ONCE(ss->state, SMKEX_STATE_HANDSHAKE);
 	mutex_unlock(&ss->lock);
 	smkex_sched_install(sk, ss);
-	smkex_data_ready_install(sk, ss);
+	smkex_callbacks_install(sk, ss);
 	smkex_stat_inc(sock_net(sk), SMKEX_STAT_HS_STARTED);
 	pr_debug("smkex: %s handshake started, timeout %u ms\n",
 		 ss->role == SMKEX_ROLE_CLIENT ? "client" : "server", ss->timeout_ms);
@@ -735,7 +906,7 @@ void smkex_hs_stop(struct smkex_sock *ss)
 void smkex_hs_detach_locked(struct sock *sk, struct smkex_sock *ss)
 {
 	smkex_sched_restore(sk, ss);
-	smkex_data_ready_restore(sk, ss);
+	smkex_callbacks_restore(sk, ss);
 }
 
 /* close(), last: the session's secrets are zeroized. */

@@ -10,7 +10,7 @@
 #include <linux/types.h>
 
 /* enum smkex_reason: 1..SMKEX_REASON_COUNT (include/uapi/linux/smkex.h) */
-#define SMKEX_REASON_COUNT 13
+#define SMKEX_REASON_COUNT 15
 
 struct net;
 struct sock;
@@ -26,7 +26,16 @@ void __noreturn smkex_proto_panic(void);
 int smkex_sock_init(void);
 /* MPTCP's own proto for the socket's family, which ours wraps. */
 struct proto *smkex_base_proto(const struct sock *sk);
+/* Is this socket's sk_prot one of ours (taken over, or a child of a listener that is)? */
+bool smkex_sock_owned(const struct sock *sk);
 void smkex_sock_exit(void);
+
+/* mptcp_hooks.c: MPTCP's data moves and subflow events, watched for SMKEX sockets. */
+int smkex_hooks_init(void);
+void smkex_hooks_exit(void);
+/* Armed while at least one socket has SMKEX enabled (process context). */
+int smkex_hooks_get(void);
+void smkex_hooks_put(void);
 
 /* stats.c: per-netns counters in /proc/net/smkex. */
 enum smkex_stat {
@@ -42,6 +51,7 @@ enum smkex_stat {
 	SMKEX_STAT_HS_FAILED,		/* handshakes failed, any reason */
 	SMKEX_STAT_ACCEPT_FALLBACK,	/* accepted connection refused: fell back to TCP */
 	SMKEX_STAT_START_FAILED,	/* handshake could not start (ENOMEM) */
+	SMKEX_STAT_ACCEPT_UNTRACKED,	/* accepted connection refused: data moved untracked */
 	/* failures by reason: SMKEX_STAT_FAIL_REASON + (reason - 1) */
 	SMKEX_STAT_FAIL_REASON,
 	SMKEX_STAT_COUNT = SMKEX_STAT_FAIL_REASON + SMKEX_REASON_COUNT
@@ -61,6 +71,11 @@ void smkex_hs_start(struct sock *sk, struct smkex_sock *ss);
 void smkex_hs_stop(struct smkex_sock *ss);
 void smkex_hs_detach_locked(struct sock *sk, struct smkex_sock *ss);
 void smkex_hs_free(struct smkex_sock *ss);
+void smkex_hs_adopt_locked(struct sock *sk, struct smkex_sock *ss);
+void smkex_hs_release_pending(struct sock *sk);
+bool smkex_hs_fastopen_requested(struct sock *sk);
+void smkex_hs_disconnect_locked(struct sock *sk, struct smkex_sock *ss);
+u32 smkex_hs_peer_bytes(u8 role, u8 channel);
 int smkex_hs_check_session(void);
 
 /* The protocol core's C ABI (rust/proto-kernel). */

@@ -26,6 +26,7 @@
 #include <linux/slab.h>
 #include <linux/sockptr.h>
 #include <net/inet_sock.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
 #include <uapi/linux/smkex.h>
@@ -56,7 +57,7 @@ static struct smkex_sock *smkex_sk(const struct sock *sk)
 	struct smkex_sock *ss;
 
 	rcu_read_lock();
-	ss = __rcu_dereference_sk_user_data_with_flags(sk, SK_USER_DATA_NOCOPY);
+	ss = smkex_sock_state(sk);
 	rcu_read_unlock();
 	return ss;
 }
@@ -66,7 +67,7 @@ struct proto *smkex_base_proto(const struct sock *sk)
 	return smkex_base_prot[smkex_family(sk)];
 }
 
-static bool smkex_owns(const struct sock *sk)
+bool smkex_sock_owned(const struct sock *sk)
 {
 	return READ_ONCE(sk->sk_prot) == &smkex_prot[smkex_family(sk)];
 }
@@ -123,6 +124,46 @@ static bool smkex_too_late(const struct sock *sk, const struct smkex_sock *ss)
 	       ss->role == SMKEX_ROLE_LISTENER;
 }
 
+/*
+ * SMKEX_PEER_ADDRS: whole entries only, each AF_INET (unused bytes zero) or
+ * AF_INET6, reserved zero, no unspecified, multicast or broadcast address.
+ */
+static int smkex_set_peer_addrs(struct smkex_sock *ss, sockptr_t optval, unsigned int optlen)
+{
+	struct smkex_peer_addr list[SMKEX_MAX_PEER_ADDRS];
+	unsigned int i, n = optlen / sizeof(list[0]);
+
+	if (optlen % sizeof(list[0]) || n > SMKEX_MAX_PEER_ADDRS)
+		return -EINVAL;
+	if (n && copy_from_sockptr(list, optval, optlen))
+		return -EFAULT;
+	for (i = 0; i < n; i++) {
+		const struct smkex_peer_addr *pa = &list[i];
+
+		if (pa->reserved)
+			return -EINVAL;
+		if (pa->family == AF_INET) {
+			__be32 a;
+
+			memcpy(&a, pa->addr, 4);
+			if (memchr_inv(pa->addr + 4, 0, 12) || ipv4_is_zeronet(a) ||
+			    ipv4_is_multicast(a) || ipv4_is_lbcast(a))
+				return -EINVAL;
+		} else if (pa->family == AF_INET6) {
+			struct in6_addr a;
+
+			memcpy(&a, pa->addr, 16);
+			if (ipv6_addr_any(&a) || ipv6_addr_is_multicast(&a))
+				return -EINVAL;
+		} else {
+			return -EINVAL;
+		}
+	}
+	memcpy(ss->peer_addr, list, n * sizeof(list[0]));
+	ss->n_peer_addr = n;
+	return 0;
+}
+
 /* Socket locked and ss->lock held. */
 static int smkex_set_locked(struct sock *sk, struct smkex_sock *ss, int optname,
 			    sockptr_t optval, unsigned int optlen)
@@ -138,9 +179,23 @@ static int smkex_set_locked(struct sock *sk, struct smkex_sock *ss, int optname,
 			return -EINVAL;
 		if (smkex_too_late(sk, ss))
 			return -EISCONN;
+		/* An SMKEX socket needs MPTCP's data moves and subflow events watched. */
+		if (val && !ss->hooks_held) {
+			err = smkex_hooks_get();
+			if (err)
+				return err;
+			ss->hooks_held = true;
+		} else if (!val && ss->hooks_held) {
+			smkex_hooks_put();
+			ss->hooks_held = false;
+		}
 		ss->enabled = val;
 		WRITE_ONCE(ss->state, val ? SMKEX_STATE_ENABLED : SMKEX_STATE_OFF);
 		return 0;
+	case SMKEX_PEER_ADDRS:
+		if (smkex_too_late(sk, ss))
+			return -EISCONN;
+		return smkex_set_peer_addrs(ss, optval, optlen);
 	case SMKEX_TIMEOUT_MS:
 		err = smkex_get_int(optval, optlen, &val);
 		if (err)
@@ -263,6 +318,11 @@ static int smkex_get_locked(struct smkex_sock *ss, int optname, char __user *opt
 			return -EINVAL;
 		smkex_fill_info(ss, &info);
 		return smkex_put(optval, optlen, &info, min_t(int, len, sizeof(info)));
+	case SMKEX_PEER_ADDRS:
+		if (len < ss->n_peer_addr * sizeof(ss->peer_addr[0]))
+			return -EINVAL;
+		return smkex_put(optval, optlen, ss->peer_addr,
+				 ss->n_peer_addr * sizeof(ss->peer_addr[0]));
 	case SMKEX_SESSION_KEY:
 		return smkex_get_session_key(ss, optval, optlen, len);
 	case SMKEX_EXPORT:
@@ -330,12 +390,15 @@ static struct smkex_sock *smkex_sock_alloc(struct sock *sk)
 static int smkex_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 {
 	struct smkex_sock *ss = smkex_sk(sk);
-	bool run = ss && ss->enabled && ss->state == SMKEX_STATE_ENABLED;
+	bool run = ss && ss->enabled;
 	int err;
 
 	if (run) {
+		/* SMKEX runs once per socket: never an unprotected reconnect. */
+		if (READ_ONCE(ss->state) != SMKEX_STATE_ENABLED)
+			return -EISCONN;
 		/* The handshake's SYN data would be unprotected application data. */
-		if (inet_test_bit(DEFER_CONNECT, sk))
+		if (smkex_hs_fastopen_requested(sk))
 			return -EOPNOTSUPP;
 		err = smkex_hs_prepare(sk, ss, SMKEX_ROLE_CLIENT);
 		if (err)
@@ -360,9 +423,10 @@ static int smkex_wait_complete(struct sock *sk, bool nonblock, long timeo)
 	if (!ss || !ss->enabled)
 		return 0;
 	for (;;) {
-		switch (READ_ONCE(ss->state)) {
+		/* Pairs with smp_store_release in handshake.c: err is set before. */
+		switch (smp_load_acquire(&ss->state)) {
 		case SMKEX_STATE_FAILED:
-			return -ss->err;
+			return -READ_ONCE(ss->err);
 		case SMKEX_STATE_HANDSHAKE:
 			break;
 		default:	/* not connected yet (MPTCP answers), or complete */
@@ -424,7 +488,7 @@ static __poll_t smkex_poll(struct file *file, struct socket *sock, poll_table *w
 
 	if (!ss || !ss->enabled)
 		return mask;
-	switch (READ_ONCE(ss->state)) {
+	switch (smp_load_acquire(&ss->state)) {
 	case SMKEX_STATE_HANDSHAKE:
 		mask = 0;
 		break;
@@ -463,18 +527,36 @@ static int smkex_accept_start(struct sock *lsk, struct sock *sk)
 	ss->enabled = true;
 	ss->state = SMKEX_STATE_ENABLED;
 	ss->timeout_ms = lss->timeout_ms;
-	err = smkex_hs_prepare(sk, ss, SMKEX_ROLE_SERVER);
+	err = smkex_hooks_get();
+	if (!err) {
+		ss->hooks_held = true;
+		err = smkex_hs_prepare(sk, ss, SMKEX_ROLE_SERVER);
+	}
 	if (err) {
+		if (ss->hooks_held)
+			smkex_hooks_put();
 		smkex_hs_free(ss);
 		return err;
 	}
 	lock_sock(sk);
-	write_lock_bh(&sk->sk_callback_lock);
-	__rcu_assign_sk_user_data_with_flags(sk, ss, SK_USER_DATA_NOCOPY);
-	write_unlock_bh(&sk->sk_callback_lock);
+	smkex_hs_adopt_locked(sk, ss);
+	/* The pending pool was empty when its data came: the handshake fails closed. */
+	if (ss->prov.lost)
+		smkex_stat_inc(sock_net(sk), SMKEX_STAT_ACCEPT_UNTRACKED);
 	smkex_hs_start(sk, ss);
 	release_sock(sk);
 	return 0;
+}
+
+/* A connection of a listener that did not enable SMKEX is plain MPTCP. */
+static void smkex_accept_plain(struct sock *sk)
+{
+	lock_sock(sk);
+	smkex_hs_release_pending(sk);
+	write_lock_bh(&sk->sk_callback_lock);
+	WRITE_ONCE(sk->sk_prot, smkex_base_proto(sk));
+	write_unlock_bh(&sk->sk_callback_lock);
+	release_sock(sk);
 }
 
 /*
@@ -503,7 +585,29 @@ static int smkex_accept(struct socket *sock, struct socket *newsock,
 		pr_debug("smkex: accepted connection fell back to TCP: refused\n");
 		return -ECONNABORTED;
 	}
-	return enabled ? smkex_accept_start(sock->sk, newsock->sk) : 0;
+	if (!enabled) {
+		smkex_accept_plain(newsock->sk);
+		return 0;
+	}
+	return smkex_accept_start(sock->sk, newsock->sk);
+}
+
+/* connect(AF_UNSPEC), or connect() failing: the SMKEX session ends with it. */
+static int smkex_disconnect(struct sock *sk, int flags)
+{
+	struct smkex_sock *ss = smkex_sk(sk);
+	int err = smkex_base_proto(sk)->disconnect(sk, flags);
+
+	if (!err && ss && ss->enabled)
+		smkex_hs_disconnect_locked(sk, ss);
+	return err;
+}
+
+/* A connection destroyed before accept(): its pending record goes back. */
+static void smkex_destroy(struct sock *sk)
+{
+	smkex_hs_release_pending(sk);
+	smkex_base_proto(sk)->destroy(sk);
 }
 
 /* Give the socket back to MPTCP, then let MPTCP close it. */
@@ -518,14 +622,19 @@ static void smkex_close(struct sock *sk, long timeout)
 	lock_sock(sk);
 	if (ss)
 		smkex_hs_detach_locked(sk, ss);
+	else
+		smkex_hs_release_pending(sk);	/* accept() failed after MPTCP's */
 	write_lock_bh(&sk->sk_callback_lock);
 	rcu_assign_sk_user_data(sk, NULL);
 	WRITE_ONCE(sk->sk_prot, base);
 	write_unlock_bh(&sk->sk_callback_lock);
 	release_sock(sk);
 	/* Freed after an RCU grace period: data_ready may still be reading it. */
-	if (ss)
+	if (ss) {
+		if (ss->hooks_held)
+			smkex_hooks_put();
 		smkex_hs_free(ss);
+	}
 	base->close(sk, timeout);
 }
 
@@ -550,6 +659,8 @@ static int smkex_build_prot(struct sock *sk, int fam)
 	smkex_prot[fam].sendmsg = smkex_sendmsg;
 	smkex_prot[fam].recvmsg = smkex_recvmsg;
 	smkex_prot[fam].close = smkex_close;
+	smkex_prot[fam].disconnect = smkex_disconnect;
+	smkex_prot[fam].destroy = smkex_destroy;
 	smkex_ops[fam] = *base_ops;
 	smkex_ops[fam].owner = THIS_MODULE;
 	smkex_ops[fam].listen = smkex_listen;
@@ -580,7 +691,7 @@ static int smkex_attach(struct sock *sk)
 		return -ENOMEM;
 
 	lock_sock(sk);
-	if (smkex_owns(sk)) {
+	if (smkex_sock_owned(sk)) {
 		/* A concurrent first setsockopt attached it already. */
 		err = 0;
 		goto out_free;
@@ -701,6 +812,9 @@ int smkex_sock_init(void)
 	err = smkex_hs_check_session();
 	if (err)
 		return err;
+	err = smkex_hooks_init();
+	if (err)
+		return err;
 
 	for (i = 0; i < ARRAY_SIZE(smkex_hooks); i++) {
 		struct smkex_hook *hook = &smkex_hooks[i];
@@ -718,8 +832,10 @@ int smkex_sock_init(void)
 			break;
 		}
 	}
-	if (err)
+	if (err) {
 		smkex_unhook(i);
+		smkex_hooks_exit();
+	}
 	return err;
 }
 
@@ -731,4 +847,5 @@ int smkex_sock_init(void)
 void smkex_sock_exit(void)
 {
 	smkex_unhook(ARRAY_SIZE(smkex_hooks));
+	smkex_hooks_exit();
 }

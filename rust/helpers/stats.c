@@ -26,6 +26,7 @@ static const char *const smkex_stat_names[SMKEX_STAT_COUNT] = {
 	[SMKEX_STAT_HS_FAILED] = "HandshakesFailed",
 	[SMKEX_STAT_ACCEPT_FALLBACK] = "AcceptRefusedTcpFallback",
 	[SMKEX_STAT_START_FAILED] = "HandshakeStartFailed",
+	[SMKEX_STAT_ACCEPT_UNTRACKED] = "AcceptRefusedUntracked",
 	/* the protocol's reason names (Documentation/protocol.md §6) */
 	[SMKEX_STAT_FAIL_REASON + 0] = "FailedBindingHashMismatch",
 	[SMKEX_STAT_FAIL_REASON + 1] = "FailedMalformedRecord",
@@ -40,6 +41,8 @@ static const char *const smkex_stat_names[SMKEX_STAT_COUNT] = {
 	[SMKEX_STAT_FAIL_REASON + 10] = "FailedChannelIntegrity",
 	[SMKEX_STAT_FAIL_REASON + 11] = "FailedLocalError",
 	[SMKEX_STAT_FAIL_REASON + 12] = "FailedInternal",
+	[SMKEX_STAT_FAIL_REASON + 13] = "FailedNoIndependentPath",
+	[SMKEX_STAT_FAIL_REASON + 14] = "FailedChannelClosed",
 };
 
 struct smkex_net {
