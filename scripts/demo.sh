@@ -17,7 +17,7 @@ if [ "${1:-}" = --guest ]; then
   dmesg --notime | grep 'smkex:'
   echo "--- modinfo smkex.ko:"
   modinfo smkex.ko
-  echo "--- two paths: client ==path 1 (10.1.x)== server, client ==path 2 (10.2.x)== server"
+  echo "--- two paths to the server's one address $SERVER_ADDR1: client c1 ==path 1 (10.1.x)==, client c2 (subflow endpoint) ==path 2 (10.2.x)=="
   topo_create
   out=$(mktemp -d)
   smkex_run "$out" demo 7000 "$SERVER_ADDR1" --bytes 100000 -- || true

@@ -58,10 +58,18 @@ kmemleak_report() {
 #   client ==c1== r1 ==s1== server      path 1: 10.1.1.0/24, 10.1.2.0/24
 #          ==c2== r2 ==s2==             path 2: 10.2.1.0/24, 10.2.2.0/24
 #
-# The client connects to the server's path-1 address, so the initial subflow
-# (channel 1) takes path 1; the server announces its path-2 address (signal
-# endpoint) and the client, accepting one ADD_ADDR, opens the secondary
-# subflow (channel 2) to it, through path 2. IPv6 mirrors it (fd01::/fd02::).
+# The deployment SMKEX's channel-2 policy supports (Documentation/api.md):
+# the server has one address, SERVER_ADDR1 (s1), reachable over both paths
+# (r2 routes it to s2); the client has two interfaces, a route to the server
+# through each (c2's less preferred) and a "subflow" endpoint on c2, whose
+# subflow is bound to c2. It connects to SERVER_ADDR1 over path 1 (channel 1) and
+# opens the second subflow from c2 to the same address over path 2
+# (channel 2). No ADD_ADDR is accepted (topo_endpoint).
+#
+# The second deployment (topo_signal): the server announces its path-2
+# address SERVER_ADDR2 and the client, whose application names that address
+# with --peer-addr (SMKEX_PEER_ADDRS), accepts one ADD_ADDR and joins it.
+# IPv6 mirrors both (fd01:/fd02:).
 topo_suffix=$$
 NS_C=smkex-c-$topo_suffix
 NS_S=smkex-s-$topo_suffix
@@ -71,6 +79,8 @@ SERVER_ADDR1=10.1.2.1
 SERVER_ADDR2=10.2.2.1
 SERVER_ADDR1_V6=fd01:2::1
 SERVER_ADDR2_V6=fd02:2::1
+CLIENT_ADDR2=10.2.1.1
+CLIENT_ADDR2_V6=fd02:1::1
 
 topo_link() { # topo_link NS_A IF_A ADDR_A NS_B IF_B ADDR_B (addr with /len, v4 then v6)
   ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
@@ -104,19 +114,47 @@ topo_create() {
   ip -n "$NS_C" -6 route add fd02:2::/64 via fd02:1::2
   ip -n "$NS_S" -6 route add fd01:1::/64 via fd01:2::2
   ip -n "$NS_S" -6 route add fd02:1::/64 via fd02:2::2
-  ip -n "$NS_C" mptcp limits set subflows 1 add_addr_accepted 1
-  ip -n "$NS_S" mptcp limits set subflows 1 add_addr_accepted 1
-  topo_signal 4
+  # Path 2 reaches the server's single address too.
+  ip -n "$NS_R2" route add "$SERVER_ADDR1/32" via 10.2.2.1
+  ip -n "$NS_R2" -6 route add "$SERVER_ADDR1_V6/128" via fd02:2::1
+  # A second route to the server via c2, less preferred: unbound sockets
+  # (channel 1) take c1, while the subflow endpoint's socket, bound to c2,
+  # can only take this one. (Source-based policy routing does the same; the
+  # test kernel has no multiple routing tables.)
+  ip -n "$NS_C" route add "$SERVER_ADDR1/32" via 10.2.1.2 dev c2 metric 100
+  ip -n "$NS_C" -6 route add "$SERVER_ADDR1_V6/128" via fd02:1::2 dev c2 metric 100
+  topo_endpoint 4
 }
 
-# topo_signal 4|6: the server announces its path-2 address of that family
-# only, so that a connection's secondary subflow has the family of its first
-# (with both announced, an IPv6 connection may join over IPv4).
+# topo_endpoint 4|6: the first deployment, for connections of that family:
+# the client's "subflow" endpoint on c2, no ADD_ADDR sent or accepted.
+topo_endpoint() {
+  local addr=$CLIENT_ADDR2
+  [ "$1" = 6 ] && addr=$CLIENT_ADDR2_V6
+  ip -n "$NS_S" mptcp endpoint flush
+  ip -n "$NS_C" mptcp endpoint flush
+  ip -n "$NS_C" mptcp limits set subflows 1 add_addr_accepted 0
+  ip -n "$NS_S" mptcp limits set subflows 1 add_addr_accepted 0
+  ip -n "$NS_C" mptcp endpoint add "$addr" dev c2 subflow
+}
+
+# topo_signal 4|6: the second deployment: the server announces its path-2
+# address of that family only (with both announced, an IPv6 connection may
+# join over IPv4) and the client accepts one ADD_ADDR.
 topo_signal() {
   local addr=$SERVER_ADDR2
   [ "$1" = 6 ] && addr=$SERVER_ADDR2_V6
+  ip -n "$NS_C" mptcp endpoint flush
   ip -n "$NS_S" mptcp endpoint flush
+  ip -n "$NS_C" mptcp limits set subflows 1 add_addr_accepted 1
+  ip -n "$NS_S" mptcp limits set subflows 1 add_addr_accepted 1
   ip -n "$NS_S" mptcp endpoint add "$addr" dev s2 signal
+}
+
+# topo_no_path2: neither deployment: no second subflow is ever opened.
+topo_no_path2() {
+  ip -n "$NS_C" mptcp endpoint flush
+  ip -n "$NS_S" mptcp endpoint flush
 }
 
 topo_destroy() {

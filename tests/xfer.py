@@ -4,20 +4,22 @@
   xfer.py server PORT [--proto mptcp|tcp] [--family 4|6]
   xfer.py client ADDR PORT BYTES [--proto mptcp|tcp] [--family 4|6]
   xfer.py recv-hex PORT [--proto ...] [--family ...]
-  xfer.py send-hex ADDR PORT HEX [--proto ...] [--family ...]
+  xfer.py send-hex ADDR PORT HEX[,HEX...] [--pause S] [--proto ...] [--family ...]
 
 server/client: the client sends BYTES pseudo-random bytes and shuts down its
 write side; the server echoes everything back. Each side prints `sent N
 sha256 H` and `received N sha256 H`, so the test can compare both directions.
 
-recv-hex/send-hex: one connection carries exactly the given bytes; the
-receiver prints what arrived as `received HEX`.
+recv-hex/send-hex: one connection carries exactly the given bytes (chunks
+separated by commas are sent --pause seconds apart); the receiver prints
+what arrived as `received HEX`.
 """
 import argparse
 import hashlib
 import random
 import socket
 import sys
+import time
 
 IPPROTO_MPTCP = 262
 CHUNK = 65536
@@ -104,7 +106,10 @@ def recv_hex(args):
 def send_hex(args):
     sock = make_socket(args)
     sock.connect((args.addr, args.port))
-    sock.sendall(bytes.fromhex(args.hex))
+    for i, chunk in enumerate(args.hex.split(",")):
+        if i:
+            time.sleep(args.pause)
+        sock.sendall(bytes.fromhex(chunk))
     sock.close()
 
 
@@ -114,6 +119,7 @@ def main():
     p.add_argument("rest", nargs="+")
     p.add_argument("--proto", choices=["mptcp", "tcp"], default="mptcp")
     p.add_argument("--family", type=int, choices=[4, 6], default=4)
+    p.add_argument("--pause", type=float, default=0.0)
     args = p.parse_args()
     if args.mode == "server":
         (args.port,) = map(int, args.rest)

@@ -317,12 +317,14 @@ TEST_F(mptcp, enable_after_connect_is_eisconn)
  * On loopback there is no second path, so an enabled client's handshake
  * runs until its timeout: meanwhile no byte moves (EAGAIN, no POLLIN or
  * POLLOUT), the key is not ready, and options are too late; then every
- * call reports ETIMEDOUT and SMKEX_INFO the timeout reason.
+ * call reports ENETUNREACH and SMKEX_INFO the no-independent-path reason
+ * (distinct from a timeout: channel 2 never came up).
  */
-TEST_F(mptcp, handshake_without_second_path_holds_data_then_times_out)
+TEST_F(mptcp, handshake_without_second_path_holds_data_then_fails)
 {
 	unsigned short port;
 	int lfd = mptcp_listener(self->family, &port);
+	long long no_path = smkex_stat("FailedNoIndependentPath");
 	long long timeouts = smkex_stat("FailedTimeout");
 	unsigned char key[SMKEX_KEY_LEN];
 	socklen_t len = sizeof(key);
@@ -349,21 +351,146 @@ TEST_F(mptcp, handshake_without_second_path_holds_data_then_times_out)
 
 	/* Blocking: returns when the handshake fails. */
 	EXPECT_EQ(-1, recv(self->fd, &byte, 1, 0));
-	EXPECT_EQ(ETIMEDOUT, errno);
+	EXPECT_EQ(ENETUNREACH, errno);
 	EXPECT_EQ(-1, send(self->fd, &byte, 1, MSG_NOSIGNAL));
-	EXPECT_EQ(ETIMEDOUT, errno);
+	EXPECT_EQ(ENETUNREACH, errno);
 	EXPECT_EQ(1, poll(&p, 1, 0));
 	EXPECT_TRUE(p.revents & POLLERR);
 	ASSERT_EQ(sizeof(info), get_info(self->fd, &info));
 	EXPECT_EQ(SMKEX_STATE_FAILED, info.state);
-	EXPECT_EQ(SMKEX_REASON_TIMEOUT, info.reason);
+	EXPECT_EQ(SMKEX_REASON_NO_INDEPENDENT_PATH, info.reason);
 	EXPECT_GE(info.duration_us, 1500000);
 	EXPECT_LT(info.duration_us, 60000000);
 	EXPECT_NE(0, info.channel[0].family);	/* channel 1 was up */
 	EXPECT_EQ(0, info.channel[1].family);	/* channel 2 never */
 	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, SMKEX_SESSION_KEY, key, &len));
 	EXPECT_EQ(ECONNABORTED, errno);
-	EXPECT_EQ(timeouts + 1, smkex_stat("FailedTimeout"));
+	EXPECT_EQ(no_path + 1, smkex_stat("FailedNoIndependentPath"));
+	EXPECT_EQ(timeouts, smkex_stat("FailedTimeout"));
+	close(lfd);
+}
+
+/*
+ * connect(AF_UNSPEC) ends the SMKEX session for good: state failed (local
+ * error), no key, and a later connect() is refused instead of giving a new
+ * connection that SMKEX did not protect.
+ */
+TEST_F(mptcp, disconnect_ends_smkex_for_good)
+{
+	unsigned short port;
+	int lfd = mptcp_listener(self->family, &port);
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	unsigned char key[SMKEX_KEY_LEN];
+	socklen_t len = sizeof(key);
+	struct smkex_info info;
+
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
+	ASSERT_EQ(0, connect_to(self->fd, self->family, port));
+	ASSERT_EQ(sizeof(info), get_info(self->fd, &info));
+	ASSERT_EQ(SMKEX_STATE_HANDSHAKE, info.state);
+	ASSERT_EQ(0, connect(self->fd, &unspec, sizeof(unspec))) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(sizeof(info), get_info(self->fd, &info));
+	EXPECT_EQ(SMKEX_STATE_FAILED, info.state);
+	EXPECT_EQ(SMKEX_REASON_LOCAL_ERROR, info.reason);
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SMKEX, SMKEX_SESSION_KEY, key, &len));
+	EXPECT_EQ(ECONNABORTED, errno);
+	EXPECT_EQ(-EISCONN, connect_to(self->fd, self->family, port));
+	close(lfd);
+}
+
+/* TCP Fast Open would put application data in the SYN: refused. */
+TEST_F(mptcp, fastopen_connect_is_refused)
+{
+	unsigned short port;
+	int lfd = mptcp_listener(self->family, &port), one = 1;
+
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
+	ASSERT_EQ(0, setsockopt(self->fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)));
+	EXPECT_EQ(-EOPNOTSUPP, connect_to(self->fd, self->family, port));
+	close(lfd);
+}
+
+static struct smkex_peer_addr peer4(unsigned int a, unsigned short port)
+{
+	struct smkex_peer_addr p = { .family = AF_INET, .port = htons(port) };
+	unsigned int be = htonl(a);
+
+	memcpy(p.addr, &be, 4);
+	return p;
+}
+
+TEST_F(mptcp, peer_addrs_set_and_read_back)
+{
+	struct smkex_peer_addr in[2] = { peer4(0x0a020201, 0), peer4(0x0a030301, 7000) };
+	struct smkex_peer_addr out[SMKEX_MAX_PEER_ADDRS];
+	socklen_t len = sizeof(out);
+
+	in[1].family = AF_INET6;
+	memset(in[1].addr, 0, 16);
+	in[1].addr[0] = 0xfd;
+	in[1].addr[15] = 1;
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SMKEX, SMKEX_PEER_ADDRS, in, sizeof(in)));
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SMKEX, SMKEX_PEER_ADDRS, out, &len));
+	EXPECT_EQ(sizeof(in), len);
+	EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
+	/* An empty list clears it. */
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SMKEX, SMKEX_PEER_ADDRS, NULL, 0));
+	len = sizeof(out);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SMKEX, SMKEX_PEER_ADDRS, out, &len));
+	EXPECT_EQ(0, len);
+}
+
+TEST_F(mptcp, peer_addrs_strictly_parsed)
+{
+	struct smkex_peer_addr list[SMKEX_MAX_PEER_ADDRS + 1];
+	long long invalid = smkex_stat("OptInvalid"), fault = smkex_stat("OptFault");
+	int i;
+
+	for (i = 0; i <= SMKEX_MAX_PEER_ADDRS; i++)
+		list[i] = peer4(0x0a020201 + i, 0);
+	/* Too many, a partial entry. */
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_PEER_ADDRS, list, sizeof(list)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_PEER_ADDRS, list, sizeof(list[0]) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	/* Unknown family, reserved set, junk after an IPv4 address, unspecified, multicast. */
+	list[0].family = AF_UNIX;
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_PEER_ADDRS, list, sizeof(list[0])));
+	EXPECT_EQ(EINVAL, errno);
+	list[0] = peer4(0x0a020201, 0);
+	list[0].reserved = 1;
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_PEER_ADDRS, list, sizeof(list[0])));
+	EXPECT_EQ(EINVAL, errno);
+	list[0] = peer4(0x0a020201, 0);
+	list[0].addr[9] = 1;
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_PEER_ADDRS, list, sizeof(list[0])));
+	EXPECT_EQ(EINVAL, errno);
+	list[0] = peer4(0, 0);
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_PEER_ADDRS, list, sizeof(list[0])));
+	EXPECT_EQ(EINVAL, errno);
+	list[0] = peer4(0xe0000001, 0);
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_PEER_ADDRS, list, sizeof(list[0])));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(invalid + 7, smkex_stat("OptInvalid"));
+	/* A bad pointer. */
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_PEER_ADDRS, (void *)8, sizeof(list[0])));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(fault + 1, smkex_stat("OptFault"));
+}
+
+TEST_F(mptcp, peer_addrs_after_connect_is_eisconn)
+{
+	unsigned short port;
+	int lfd = mptcp_listener(self->family, &port);
+	struct smkex_peer_addr p = peer4(0x0a020201, 0);
+
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
+	ASSERT_EQ(0, connect_to(self->fd, self->family, port));
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SMKEX, SMKEX_PEER_ADDRS, &p, sizeof(p)));
+	EXPECT_EQ(EISCONN, errno);
 	close(lfd);
 }
 

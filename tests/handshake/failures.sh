@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # How the handshake fails, on both sides, with the documented reason, errno
-# and counter, and without hanging: no second path (timeout), a server
+# and counter, and without hanging: no second path (no independent path, at
+# the deadline), the peer forbidding joins (C flag, at once), a server
 # without SMKEX, a client without SMKEX. Then unload: refused while an SMKEX
 # socket exists. Runs in the VM.
 . "$(dirname "$0")/../lib.sh"
@@ -11,8 +12,8 @@ server_pid=
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; topo_destroy; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-ETIMEDOUT=110 EPROTO=71 ECONNRESET=104
-tap_plan 16
+ENETUNREACH=101 EPROTO=71 ECONNRESET=104
+tap_plan 18
 insmod "$KO" || { tap_diag "insmod failed"; exit $KSFT_FAIL; }
 echo 'module smkex +p' >/proc/dynamic_debug/control || tap_diag "dynamic debug not available"
 topo_create || { tap_diag "topology set-up failed"; exit $KSFT_FAIL; }
@@ -26,9 +27,9 @@ failed_with() {
     { [ -z "${3:-}" ] || [ "$(last_field "$1" errno | cut -d' ' -f1)" = "$3" ]; }
 }
 
-# --- no second path: the server announces no address, so no subflow joins.
-ip -n "$NS_S" mptcp endpoint flush
-timeouts=$(smkex_counter "$NS_C" FailedTimeout)
+# --- no second path: no endpoint and no announced address, so no subflow joins.
+topo_no_path2
+timeouts=$(smkex_counter "$NS_C" FailedNoIndependentPath)
 start=$(date +%s%N)
 # The server waits longer, so the client's timer decides and the server then
 # sees the client's reset.
@@ -36,8 +37,8 @@ smkex_run "$tmp" timeout 10401 "$SERVER_ADDR1" --timeout-ms 2000 -- --timeout-ms
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 show timeout
 tap_diag "no second path: client gave up after $elapsed_ms ms (timeout 2000 ms)"
-tap_check "no second path: the client fails with the timeout reason and ETIMEDOUT" \
-  failed_with "$tmp/timeout.client" 9 $ETIMEDOUT
+tap_check "no second path: the client fails with no-independent-path and ENETUNREACH" \
+  failed_with "$tmp/timeout.client" 14 $ENETUNREACH
 tap_check "no second path: the server then fails with peer-closed (the client reset it)" \
   failed_with "$tmp/timeout.server" 10
 in_bounds() {
@@ -46,11 +47,25 @@ in_bounds() {
   [ "$us" -ge 2000000 ] && [ "$us" -lt 20000000 ] && [ "$elapsed_ms" -lt 60000 ]
 }
 tap_check "no second path: it took the set timeout (2 s), not much more" in_bounds
-tap_check "no second path: FailedTimeout counted" \
-  test "$(smkex_counter "$NS_C" FailedTimeout)" = $((timeouts + 1))
-logged() { dmesg | grep -q 'smkex: client handshake failed: reason 9, errno 110'; }
+tap_check "no second path: FailedNoIndependentPath counted, not FailedTimeout" \
+  test "$(smkex_counter "$NS_C" FailedNoIndependentPath)" = $((timeouts + 1)) -a \
+  "$(smkex_counter "$NS_C" FailedTimeout)" = 0
+logged() { dmesg | grep -q 'smkex: client handshake failed: reason 14, errno 101'; }
 tap_check "no second path: the failure is logged under dynamic debug" logged
-topo_signal 4
+
+# --- the server forbids joins to its address (MPTCP C flag, net.mptcp.allow_join_initial_addr_port=0)
+# and the application named no other: the client fails at once.
+topo_endpoint 4
+ip netns exec "$NS_S" sysctl -qw net.mptcp.allow_join_initial_addr_port=0
+start=$(date +%s%N)
+smkex_run "$tmp" cflag 10406 "$SERVER_ADDR1" --timeout-ms 20000 -- --timeout-ms 20000
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+ip netns exec "$NS_S" sysctl -qw net.mptcp.allow_join_initial_addr_port=1
+show cflag
+tap_diag "C flag: client gave up after $elapsed_ms ms (timeout 20000 ms)"
+tap_check "C flag: the client fails with no-independent-path and ENETUNREACH" \
+  failed_with "$tmp/cflag.client" 14 $ENETUNREACH
+tap_check "C flag: at once, not at the deadline" test "$elapsed_ms" -lt 15000
 
 # --- a server without SMKEX (an MPTCP echo server): it echoes the client's
 # key share back, a record the client never receives.
@@ -75,7 +90,7 @@ tap_check "client without SMKEX: the client sees no echo of its data" \
   test "$(out_field "$tmp/plainclient.client" received | cut -d' ' -f1)" = 0
 
 # --- the client closes mid-handshake (no second path again): the server ends.
-ip -n "$NS_S" mptcp endpoint flush
+topo_no_path2
 ip netns exec "$NS_S" timeout 120 "$SMKEX_CLI" server 10404 --timeout-ms 60000 >"$tmp/closed.server" 2>&1 &
 server_pid=$!
 wait_for 60 ns_listening "$NS_S" 10404
@@ -86,7 +101,7 @@ tap_check "client gone mid-handshake: the server fails with peer-closed and ECON
 wait "$server_pid"
 server_pid=
 sed 's/^/# closed server: /' "$tmp/closed.server"
-topo_signal 4
+topo_endpoint 4
 
 # --- unload: refused while an SMKEX socket exists.
 ip netns exec "$NS_S" timeout 120 "$SMKEX_CLI" server 10405 >"$tmp/unload.server" 2>&1 &

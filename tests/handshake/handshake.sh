@@ -2,9 +2,12 @@
 # The in-kernel handshake over the two-path topology, IPv4 and IPv6, between
 # the smkex CLI's client and server: both complete with the same key,
 # exporter and transcript hash; channel 1 is the path-1 subflow and channel
-# 2 the path-2 one; a capture in each forwarding namespace shows every
-# record on its own path only; a second connection gets other keys; 10 MB
-# cross each way intact afterwards. Runs in the VM.
+# 2 the path-2 one (the client's second interface to the same server
+# address); a capture in each forwarding namespace shows every record on its
+# own path only; a second connection gets other keys; 10 MB cross each way
+# intact afterwards. The second deployment: a server address announced by
+# ADD_ADDR is channel 2 only if the application named it (SMKEX_PEER_ADDRS);
+# otherwise the client fails with "no independent path". Runs in the VM.
 . "$(dirname "$0")/../lib.sh"
 here=$(dirname "$0")
 KO=${SMKEX_KO:-$here/../../smkex.ko}
@@ -14,7 +17,7 @@ captures=()
 cleanup() { for p in "${captures[@]}"; do kill "$p" 2>/dev/null; done; topo_destroy; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-tap_plan 24
+tap_plan 31
 insmod "$KO" || { tap_diag "insmod failed"; exit $KSFT_FAIL; }
 topo_create || { tap_diag "topology set-up failed"; exit $KSFT_FAIL; }
 
@@ -92,7 +95,7 @@ transfer_intact() {
 # run_family FAMILY SERVER_ADDR1 CLIENT1 SERVER1 CLIENT2 SERVER2 PORT
 run_family() {
   local fam=$1 addr=$2 name=v$1
-  topo_signal "$fam"
+  topo_endpoint "$fam"
   capture_start "$name.path1" "$NS_R1" r1c
   capture_start "$name.path2" "$NS_R2" r2c
   smkex_run "$tmp" "$name" "$7" "$addr" --family "$fam" --export smkex-test --bytes 1000 \
@@ -116,16 +119,45 @@ run_family() {
 }
 
 started=$(smkex_counter "$NS_C" HandshakesStarted)
-run_family 4 "$SERVER_ADDR1" 10.1.1.1 10.1.2.1 10.2.1.1 10.2.2.1 10101
-run_family 6 "$SERVER_ADDR1_V6" fd01:1::1 fd01:2::1 fd02:1::1 fd02:2::1 10201
+run_family 4 "$SERVER_ADDR1" 10.1.1.1 10.1.2.1 10.2.1.1 10.1.2.1 10101
+run_family 6 "$SERVER_ADDR1_V6" fd01:1::1 fd01:2::1 fd02:1::1 fd01:2::1 10201
+
+# --- the second deployment: the server announces its path-2 address.
+ENETUNREACH=101
+last_field() { sed -n "s/^$2: //p" "$1" | tail -n 1; }
+topo_signal 4
+smkex_run "$tmp" named 10111 "$SERVER_ADDR1" --peer-addr "$SERVER_ADDR2" --bytes 1000 \
+  --export smkex-test -- --export smkex-test
+sed 's/^/# named client: /' "$tmp/named.client"
+tap_check "announced address named by the application: both sides complete" both_complete named
+tap_check "announced address named by the application: same keys on both sides" \
+  same_on_both_sides named
+tap_check "announced address named by the application: it is channel 2" \
+  channels named 10.1.1.1 10.1.2.1 10.2.1.1 "$SERVER_ADDR2"
+nip_before=$(smkex_counter "$NS_C" FailedNoIndependentPath)
+joins_before=$(ns_counter "$NS_C" MPTcpExtMPJoinSynTx)
+smkex_run "$tmp" unnamed 10112 "$SERVER_ADDR1" --timeout-ms 3000 -- --timeout-ms 20000
+sed 's/^/# unnamed client: /' "$tmp/unnamed.client"
+joined_unnamed() { [ "$(ns_counter "$NS_C" MPTcpExtMPJoinSynTx)" -gt "${joins_before:-0}" ]; }
+tap_check "address learned only from ADD_ADDR: the client did join it" joined_unnamed
+no_path() {
+  [ "$(last_field "$tmp/unnamed.client" state)" = failed ] &&
+    [ "$(last_field "$tmp/unnamed.client" reason | cut -d' ' -f1)" = 14 ] &&
+    [ "$(last_field "$tmp/unnamed.client" errno | cut -d' ' -f1)" = $ENETUNREACH ]
+}
+tap_check "address learned only from ADD_ADDR: never channel 2, the client fails (no independent path, ENETUNREACH)" no_path
+tap_check "address learned only from ADD_ADDR: FailedNoIndependentPath counted" \
+  test "$(smkex_counter "$NS_C" FailedNoIndependentPath)" = $((nip_before + 1))
+tap_check "address learned only from ADD_ADDR: no key on either side" \
+  sh -c "! grep -q '^fingerprint:' '$tmp/unnamed.client' '$tmp/unnamed.server'"
 
 counted() { [ "$(smkex_counter "$1" "$2")" = "$3" ]; }
-tap_check "client counters: 4 handshakes started" counted "$NS_C" HandshakesStarted $((started + 4))
-tap_check "client counters: 4 completed" counted "$NS_C" HandshakesCompleted 4
-tap_check "server counters: 4 completed" counted "$NS_S" HandshakesCompleted 4
-tap_check "no handshake failed" counted "$NS_C" HandshakesFailed 0
+tap_check "client counters: 6 handshakes started" counted "$NS_C" HandshakesStarted $((started + 6))
+tap_check "client counters: 5 completed" counted "$NS_C" HandshakesCompleted 5
+tap_check "server counters: 5 completed" counted "$NS_S" HandshakesCompleted 5
+tap_check "client: one handshake failed (no independent path)" counted "$NS_C" HandshakesFailed 1
 
-topo_signal 4
+topo_endpoint 4
 start=$(date +%s)
 smkex_run "$tmp" big 10301 "$SERVER_ADDR1" --bytes "$BIG"
 grep -E '^(state|reason|errno|channel)' "$tmp/big.client" | sed 's/^/# big client: /'
