@@ -833,6 +833,28 @@ void smkex_hs_release_pending(struct sock *sk)
 }
 
 /*
+ * Socket locked: give the socket back to MPTCP's proto `base`, without our
+ * state (a pending record goes back to the pool). Under the data lock, so
+ * that the data-move hook, which reads sk_prot and then sk_user_data under
+ * that lock, never sees our proto without our state (it would claim a
+ * pending record nobody returns).
+ */
+void smkex_hs_give_back(struct sock *sk, struct proto *base)
+{
+	void *data;
+
+	rcu_read_lock();
+	mptcp_data_lock(sk);
+	data = __rcu_dereference_sk_user_data_with_flags(sk, SK_USER_DATA_NOCOPY);
+	if (smkex_prov_is_pending(data))
+		smkex_prov_release(data);
+	WRITE_ONCE(sk->sk_prot, base);
+	__rcu_assign_sk_user_data_with_flags(sk, NULL, SK_USER_DATA_NOCOPY);
+	mptcp_data_unlock(sk);
+	rcu_read_unlock();
+}
+
+/*
  * connect(), socket locked: TCP Fast Open would put application data in
  * the SYN, before any key. MPTCP keeps TCP_FASTOPEN_CONNECT on the first
  * subflow and copies DEFER_CONNECT to the msk only inside connect().

@@ -73,6 +73,7 @@ void smkex_hs_detach_locked(struct sock *sk, struct smkex_sock *ss);
 void smkex_hs_free(struct smkex_sock *ss);
 void smkex_hs_adopt_locked(struct sock *sk, struct smkex_sock *ss);
 void smkex_hs_release_pending(struct sock *sk);
+void smkex_hs_give_back(struct sock *sk, struct proto *base);
 bool smkex_hs_fastopen_requested(struct sock *sk);
 void smkex_hs_disconnect_locked(struct sock *sk, struct smkex_sock *ss);
 u32 smkex_hs_peer_bytes(u8 role, u8 channel);

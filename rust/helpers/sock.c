@@ -552,10 +552,7 @@ static int smkex_accept_start(struct sock *lsk, struct sock *sk)
 static void smkex_accept_plain(struct sock *sk)
 {
 	lock_sock(sk);
-	smkex_hs_release_pending(sk);
-	write_lock_bh(&sk->sk_callback_lock);
-	WRITE_ONCE(sk->sk_prot, smkex_base_proto(sk));
-	write_unlock_bh(&sk->sk_callback_lock);
+	smkex_hs_give_back(sk, smkex_base_proto(sk));
 	release_sock(sk);
 }
 
@@ -622,12 +619,8 @@ static void smkex_close(struct sock *sk, long timeout)
 	lock_sock(sk);
 	if (ss)
 		smkex_hs_detach_locked(sk, ss);
-	else
-		smkex_hs_release_pending(sk);	/* accept() failed after MPTCP's */
-	write_lock_bh(&sk->sk_callback_lock);
-	rcu_assign_sk_user_data(sk, NULL);
-	WRITE_ONCE(sk->sk_prot, base);
-	write_unlock_bh(&sk->sk_callback_lock);
+	/* A pending record is left if accept() failed after MPTCP's. */
+	smkex_hs_give_back(sk, base);
 	release_sock(sk);
 	/* Freed after an RCU grace period: data_ready may still be reading it. */
 	if (ss) {
