@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! smkex server PORT [--family 4|6] [--count N] [COMMON]
-//! smkex client ADDR PORT [--family 4|6] [--bytes N] [--peer-addr ADDR]... [COMMON]
+//! smkex client ADDR PORT [--family 4|6] [--bytes N] [--peer-addr ADDR]... [--reconnect] [COMMON]
 //! COMMON: [--timeout-ms MS] [--export LABEL] [--show-key] [--no-smkex]
 //! ```
 //!
@@ -14,7 +14,10 @@
 //! errno, which addresses carried channel 1 and channel 2, the handshake
 //! time and a fingerprint of the session key (the first 8 bytes of its
 //! SHA-256; the key itself only with `--show-key`), then the byte counts and
-//! SHA-256 of what was sent and received. Exit status: 0 if every
+//! SHA-256 of what was sent and received. With `--reconnect` the client
+//! then disconnects (`connect(AF_UNSPEC)`), prints the outcome again and
+//! tries to connect the same socket once more (`reconnect: ...`). Exit
+//! status: 0 if every
 //! handshake completed and the transfer worked, 1 otherwise, 2 for usage.
 
 use std::io::{self, Read, Write};
@@ -42,12 +45,13 @@ struct Options {
     bytes: u64,
     count: u32,
     peer_addrs: Vec<IpAddr>,
+    reconnect: bool,
 }
 
 fn usage() -> ExitCode {
     eprintln!(
         "usage: smkex server PORT [--family 4|6] [--count N] [COMMON]\n       \
-         smkex client ADDR PORT [--family 4|6] [--bytes N] [--peer-addr ADDR]... [COMMON]\n       \
+         smkex client ADDR PORT [--family 4|6] [--bytes N] [--peer-addr ADDR]... [--reconnect] [COMMON]\n       \
          COMMON: [--timeout-ms MS] [--export LABEL] [--show-key] [--no-smkex]"
     );
     ExitCode::from(2)
@@ -63,6 +67,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         bytes: 0,
         count: 1,
         peer_addrs: Vec::new(),
+        reconnect: false,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -88,6 +93,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             }
             "--show-key" => o.show_key = true,
             "--no-smkex" => o.smkex = false,
+            "--reconnect" => o.reconnect = true,
             _ => return Err(format!("unknown argument {arg}")),
         }
     }
@@ -386,7 +392,29 @@ fn client(addr: &str, port: &str, o: &Options) -> Result<bool, String> {
             report(fd, o, Some(e));
         }
     }
+    if o.reconnect {
+        reconnect(fd, &target, o);
+    }
     Ok(ok && err.is_none())
+}
+
+/// `--reconnect`: disconnect with connect(AF_UNSPEC), report, connect again.
+fn reconnect(fd: RawFd, target: &SocketAddr, o: &Options) {
+    // SAFETY: plain data; all-zero is valid.
+    let mut unspec: libc::sockaddr = unsafe { zeroed() };
+    unspec.sa_family = libc::AF_UNSPEC as libc::sa_family_t;
+    // SAFETY: `unspec` is a valid address of the size passed.
+    let r = check(unsafe { libc::connect(fd, &unspec, size_of::<libc::sockaddr>() as libc::socklen_t) });
+    println!("disconnect: {}", r.map_or_else(|e| e.to_string(), |_| "ok".to_string()));
+    if o.smkex {
+        report(fd, o, None);
+    }
+    let (ss, len) = sockaddr(target);
+    // SAFETY: ss holds a valid address of `len` bytes.
+    match check(unsafe { libc::connect(fd, (&ss as *const libc::sockaddr_storage).cast(), len) }) {
+        Ok(_) => println!("reconnect: connected"),
+        Err(e) => println!("reconnect: {} {e}", e.raw_os_error().unwrap_or(0)),
+    }
 }
 
 /// Reads to the end, echoing into `echo` if given: (bytes, sha256, error).
