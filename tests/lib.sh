@@ -117,13 +117,24 @@ topo_create() {
   # Path 2 reaches the server's single address too.
   ip -n "$NS_R2" route add "$SERVER_ADDR1/32" via 10.2.2.1
   ip -n "$NS_R2" -6 route add "$SERVER_ADDR1_V6/128" via fd02:2::1
-  # A second route to the server via c2, less preferred: unbound sockets
-  # (channel 1) take c1, while the subflow endpoint's socket, bound to c2,
-  # can only take this one. (Source-based policy routing does the same; the
-  # test kernel has no multiple routing tables.)
-  ip -n "$NS_C" route add "$SERVER_ADDR1/32" via 10.2.1.2 dev c2 metric 100
-  ip -n "$NS_C" -6 route add "$SERVER_ADDR1_V6/128" via fd02:1::2 dev c2 metric 100
+  # A second route to the server's network via c2, same prefix, less
+  # preferred (IPv6 routes default to metric 1024): unbound sockets (channel
+  # 1) take c1, while the subflow endpoint's socket, bound to c2, can only
+  # take this one. (Source-based policy routing does the same; the test
+  # kernel has no multiple routing tables.)
+  ip -n "$NS_C" route add 10.1.2.0/24 via 10.2.1.2 dev c2 metric 100
+  ip -n "$NS_C" -6 route add fd01:2::/64 via fd02:1::2 dev c2 metric 2048
   topo_endpoint 4
+}
+
+# topo_no_path2 [N]: no endpoint on either side, one subflow each, N
+# ADD_ADDR accepted (default 0): no second subflow is ever opened.
+topo_no_path2() {
+  local ns
+  for ns in "$NS_C" "$NS_S"; do
+    ip -n "$ns" mptcp endpoint flush
+    ip -n "$ns" mptcp limits set subflows 1 add_addr_accepted "${1:-0}"
+  done
 }
 
 # topo_endpoint 4|6: the first deployment, for connections of that family:
@@ -131,10 +142,7 @@ topo_create() {
 topo_endpoint() {
   local addr=$CLIENT_ADDR2
   [ "$1" = 6 ] && addr=$CLIENT_ADDR2_V6
-  ip -n "$NS_S" mptcp endpoint flush
-  ip -n "$NS_C" mptcp endpoint flush
-  ip -n "$NS_C" mptcp limits set subflows 1 add_addr_accepted 0
-  ip -n "$NS_S" mptcp limits set subflows 1 add_addr_accepted 0
+  topo_no_path2 0
   ip -n "$NS_C" mptcp endpoint add "$addr" dev c2 subflow
 }
 
@@ -144,17 +152,8 @@ topo_endpoint() {
 topo_signal() {
   local addr=$SERVER_ADDR2
   [ "$1" = 6 ] && addr=$SERVER_ADDR2_V6
-  ip -n "$NS_C" mptcp endpoint flush
-  ip -n "$NS_S" mptcp endpoint flush
-  ip -n "$NS_C" mptcp limits set subflows 1 add_addr_accepted 1
-  ip -n "$NS_S" mptcp limits set subflows 1 add_addr_accepted 1
+  topo_no_path2 1
   ip -n "$NS_S" mptcp endpoint add "$addr" dev s2 signal
-}
-
-# topo_no_path2: neither deployment: no second subflow is ever opened.
-topo_no_path2() {
-  ip -n "$NS_C" mptcp endpoint flush
-  ip -n "$NS_S" mptcp endpoint flush
 }
 
 topo_destroy() {

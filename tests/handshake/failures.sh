@@ -3,7 +3,8 @@
 # and counter, and without hanging: no second path (no independent path, at
 # the deadline), the peer forbidding joins (C flag, at once), a server
 # without SMKEX, a client without SMKEX. Then unload: refused while an SMKEX
-# socket exists. Runs in the VM.
+# socket exists; a channel's subflow closing mid-handshake (at once). Runs
+# in the VM.
 . "$(dirname "$0")/../lib.sh"
 here=$(dirname "$0")
 KO=${SMKEX_KO:-$here/../../smkex.ko}
@@ -13,7 +14,8 @@ cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; topo_destroy
 trap cleanup EXIT
 
 ENETUNREACH=101 EPROTO=71 ECONNRESET=104
-tap_plan 18
+XFER=$here/../xfer.py
+tap_plan 20
 insmod "$KO" || { tap_diag "insmod failed"; exit $KSFT_FAIL; }
 echo 'module smkex +p' >/proc/dynamic_debug/control || tap_diag "dynamic debug not available"
 topo_create || { tap_diag "topology set-up failed"; exit $KSFT_FAIL; }
@@ -103,6 +105,32 @@ server_pid=
 sed 's/^/# closed server: /' "$tmp/closed.server"
 topo_endpoint 4
 
+# --- channel 2's subflow closes while the client waits for the server's
+# records on it (a plain MPTCP server that never answers): the client
+# fails at once with channel-closed, long before its deadline.
+topo_endpoint 4
+joins=$(ns_counter "$NS_S" MPTcpExtMPJoinAckRx)
+ip netns exec "$NS_S" timeout 120 "$XFER" recv-hex 10407 >"$tmp/chanclosed.server" 2>&1 &
+server_pid=$!
+wait_for 60 ns_listening "$NS_S" 10407
+start=$(date +%s%N)
+ip netns exec "$NS_C" timeout 120 "$SMKEX_CLI" client "$SERVER_ADDR1" 10407 --timeout-ms 30000 \
+  >"$tmp/chanclosed.client" 2>&1 &
+client_pid=$!
+joined() { [ "$(ns_counter "$NS_S" MPTcpExtMPJoinAckRx)" -gt "${joins:-0}" ]; }
+wait_for 30 joined || tap_diag "channel 2 did not join"
+sleep 1	# the join's events reach the client's work; it sends its nonce
+ip -n "$NS_C" mptcp endpoint flush	# closes the subflow from c2
+wait "$client_pid"
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null
+server_pid=
+sed 's/^/# chanclosed client: /' "$tmp/chanclosed.client"
+tap_check "channel 2 closed mid-handshake: the client fails with channel-closed and ECONNRESET" \
+  failed_with "$tmp/chanclosed.client" 15 $ECONNRESET
+tap_check "channel 2 closed mid-handshake: at once ($elapsed_ms ms), not at the 30 s deadline" \
+  test "$elapsed_ms" -lt 20000
+
 # --- unload: refused while an SMKEX socket exists.
 ip netns exec "$NS_S" timeout 120 "$SMKEX_CLI" server 10405 >"$tmp/unload.server" 2>&1 &
 server_pid=$!
@@ -111,7 +139,8 @@ tap_check "rmmod is refused while an SMKEX listener exists" sh -c '! rmmod smkex
 tap_check "the module is still loaded" test -d /sys/module/smkex
 kill "$server_pid"; wait "$server_pid" 2>/dev/null
 server_pid=
-no_refs() { wait_for 20 test "$(cat /sys/module/smkex/refcnt)" = 0; }
+refs_zero() { [ "$(cat /sys/module/smkex/refcnt)" = 0 ]; }
+no_refs() { wait_for 20 refs_zero; }
 tap_check "after the last SMKEX socket closed, the module is free" no_refs
 tap_check "rmmod succeeds" rmmod smkex
 tap_check "kmemleak clean" kmemleak_report

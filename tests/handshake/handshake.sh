@@ -17,7 +17,7 @@ captures=()
 cleanup() { for p in "${captures[@]}"; do kill "$p" 2>/dev/null; done; topo_destroy; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-tap_plan 31
+tap_plan 32
 insmod "$KO" || { tap_diag "insmod failed"; exit $KSFT_FAIL; }
 topo_create || { tap_diag "topology set-up failed"; exit $KSFT_FAIL; }
 
@@ -164,7 +164,22 @@ grep -E '^(state|reason|errno|channel)' "$tmp/big.client" | sed 's/^/# big clien
 tap_diag "$BIG bytes each way in $(($(date +%s) - start)) s"
 tap_check "$BIG bytes each way after the handshake, checksums intact" transfer_intact big "$BIG"
 
-no_refs() { wait_for 20 test "$(cat /sys/module/smkex/refcnt)" = 0; }
+# After completion, a disconnect (connect(AF_UNSPEC)) ends SMKEX for good.
+EISCONN=106
+smkex_run "$tmp" reconnect 10302 "$SERVER_ADDR1" --bytes 1000 --reconnect
+sed -n '/^disconnect:/,$p' "$tmp/reconnect.client" | sed 's/^/# reconnect client: /'
+reconnect_refused() {
+  [ "$(out_field "$tmp/reconnect.client" state)" = complete ] &&
+    [ "$(last_field "$tmp/reconnect.client" state)" = failed ] &&
+    [ "$(last_field "$tmp/reconnect.client" reason | cut -d' ' -f1)" = 12 ] &&
+    [ "$(out_field "$tmp/reconnect.client" reconnect | cut -d' ' -f1)" = $EISCONN ] &&
+    ! sed -n '/^disconnect:/,$p' "$tmp/reconnect.client" | grep -q '^fingerprint:'
+}
+tap_check "after completion, a disconnect ends SMKEX (failed, local error, no key) and connect() is refused (EISCONN)" \
+  reconnect_refused
+
+refs_zero() { [ "$(cat /sys/module/smkex/refcnt)" = 0 ]; }
+no_refs() { wait_for 20 refs_zero; }
 tap_check "closed SMKEX sockets release the module" no_refs
 tap_check "rmmod succeeds" rmmod smkex
 tap_check "kmemleak clean" kmemleak_report
