@@ -321,6 +321,44 @@ pub fn export_encode(ex: &SmkexExport, out: &mut [u8; EXPORT_SIZE]) {
     }
 }
 
+/// Bytes of a `struct smkex_info`.
+pub const INFO_SIZE: usize = size_of::<SmkexInfo>();
+
+/// The bytes of a `struct smkex_info`, in its C layout (native endian;
+/// ports and addresses are in network order already).
+pub fn info_encode(info: &SmkexInfo, out: &mut [u8; INFO_SIZE]) {
+    let mut w = Writer { out: out.as_mut_slice(), at: 0 };
+    w.put(&[info.state, info.role, info.version, info.reason]);
+    w.put(&info.timeout_ms.to_ne_bytes());
+    w.put(&info.duration_us.to_ne_bytes());
+    for ch in &info.channel {
+        w.put(&ch.family.to_ne_bytes());
+        w.put(&ch.local_port.to_ne_bytes());
+        w.put(&ch.remote_port.to_ne_bytes());
+        w.put(&ch.reserved.to_ne_bytes());
+        w.put(&ch.local_addr);
+        w.put(&ch.remote_addr);
+    }
+    w.put(&info.transcript_hash);
+}
+
+/// Writes fields one after the other; what does not fit is dropped (the
+/// layout test below checks that everything fits exactly).
+struct Writer<'a> {
+    out: &'a mut [u8],
+    at: usize,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.at.saturating_add(bytes.len());
+        if let Some(dst) = self.out.get_mut(self.at..end) {
+            dst.copy_from_slice(bytes);
+        }
+        self.at = end;
+    }
+}
+
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -610,5 +648,35 @@ mod tests {
             }),
             Ok(())
         );
+    }
+
+    #[test]
+    fn info_encode_matches_the_c_layout() {
+        let mut info = SmkexInfo {
+            state: 3,
+            role: 1,
+            version: 1,
+            reason: 0,
+            timeout_ms: 0x0102_0304,
+            duration_us: 0x1122_3344_5566_7788,
+            ..SmkexInfo::default()
+        };
+        info.channel[1].family = AF_INET6;
+        info.channel[1].remote_port = 0xabcd;
+        info.channel[1].remote_addr[15] = 0x99;
+        info.transcript_hash[31] = 0x77;
+        let mut out = [0u8; INFO_SIZE];
+        info_encode(&info, &mut out);
+        assert_eq!(INFO_SIZE, 128);
+        assert_eq!(&out[..4], &[3, 1, 1, 0]);
+        assert_eq!(&out[4..8], &0x0102_0304u32.to_ne_bytes());
+        assert_eq!(&out[8..16], &0x1122_3344_5566_7788u64.to_ne_bytes());
+        // channel[1] starts after channel[0] (40 bytes) at 16 + 40.
+        assert_eq!(&out[56..58], &AF_INET6.to_ne_bytes());
+        assert_eq!(&out[60..62], &0xabcdu16.to_ne_bytes());
+        assert_eq!(out[56 + 8 + 16 + 15], 0x99);
+        assert_eq!(out[127], 0x77);
+        // state, role, version; timeout; duration; family; port; address; hash.
+        assert_eq!(out.iter().filter(|&&b| b != 0).count(), 3 + 4 + 8 + 1 + 2 + 1 + 1);
     }
 }

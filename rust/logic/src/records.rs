@@ -10,6 +10,7 @@
 
 use smkex_proto::record::{expected_receive_bytes, RecordType};
 use smkex_proto::{Channel, Role, MAX_RECORD_LEN};
+use zeroize::Zeroize;
 
 /// Handshake bytes the peer of a side with `role` sends on `channel`, or on
 /// both channels for `None`: the bytes the provenance map must follow, and
@@ -27,10 +28,7 @@ pub const fn peer_bytes(role: Role, channel: Option<Channel>) -> u32 {
 /// The record being read from the peer's stream and where it stands in it.
 ///
 /// The buffer holds key shares and nonces: [`RecordReader::take`] and drop
-/// overwrite it with zeros. Without `unsafe` (or the `zeroize` crate, which
-/// the protocol core does not re-export) the overwrite cannot be made
-/// volatile; it goes through [`core::hint::black_box`], which in practice
-/// keeps the compiler from eliding it.
+/// zeroize it.
 pub struct RecordReader {
     /// The record's bytes so far.
     buf: [u8; MAX_RECORD_LEN],
@@ -162,8 +160,7 @@ impl RecordReader {
 
     /// Overwrites the buffer with zeros and goes idle.
     fn clear(&mut self) {
-        self.buf = [0; MAX_RECORD_LEN];
-        core::hint::black_box(&self.buf);
+        self.buf.zeroize();
         self.len = 0;
         self.need = 0;
         self.channel = Channel::One;
