@@ -60,7 +60,7 @@ pub use record::{
     SERVER_TO_CLIENT_CH2_BYTES,
 };
 pub use schedule::{ExportError, MAX_EXPORT_LEN};
-pub use session::{Action, RawAction, Session, Status, DEFAULT_TIMEOUT_MS, RANDOM_LEN};
+pub use session::{Action, Session, Status, DEFAULT_TIMEOUT_MS, RANDOM_LEN};
 
 /// Which side of the connection a session runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

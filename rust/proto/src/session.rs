@@ -46,55 +46,6 @@ pub enum Action {
     Fail(FailureReason),
 }
 
-/// [`Action`] as a plain C-layout value, for a C ABI: `kind` 0 = Idle,
-/// 1 = Send (`arg` = channel 1/2, `value` = length), 2 = ArmTimer (`value` =
-/// milliseconds), 3 = Complete, 4 = Fail (`arg` = failure reason code).
-/// Unused fields are 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[repr(C)]
-pub struct RawAction {
-    /// 0 Idle, 1 Send, 2 ArmTimer, 3 Complete, 4 Fail.
-    pub kind: u8,
-    /// Send: the channel number; Fail: the reason code; else 0.
-    pub arg: u8,
-    /// Send: the record length; ArmTimer: milliseconds; else 0.
-    pub value: u32,
-}
-
-impl Action {
-    /// The C-layout form of this action (see [`RawAction`]).
-    pub const fn to_raw(self) -> RawAction {
-        match self {
-            Action::Idle => RawAction {
-                kind: 0,
-                arg: 0,
-                value: 0,
-            },
-            // len <= MAX_RECORD_LEN (68), so the cast is exact.
-            Action::Send { channel, len } => RawAction {
-                kind: 1,
-                arg: channel as u8,
-                value: len as u32,
-            },
-            Action::ArmTimer { millis } => RawAction {
-                kind: 2,
-                arg: 0,
-                value: millis,
-            },
-            Action::Complete => RawAction {
-                kind: 3,
-                arg: 0,
-                value: 0,
-            },
-            Action::Fail(reason) => RawAction {
-                kind: 4,
-                arg: reason.code(),
-                value: 0,
-            },
-        }
-    }
-}
-
 /// Where a session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
