@@ -8,17 +8,16 @@
 SHELL := /bin/bash
 KDIR ?= $(shell scripts/kernel.sh --dir)
 KBUILD := $(MAKE) -C $(KDIR) LLVM=1 M=$(CURDIR)
-PROTO_OBJ := build/smkex_proto.o
+CRATES := build/crates
 BUILD_LOG := build/kbuild.log
 
 all: check
 
-# cargo decides what is stale; the object is rewritten only when it changed.
-$(PROTO_OBJ): FORCE
-	@mkdir -p build
-	scripts/build-proto.sh $(KDIR) $@
+# cargo decides what is stale; the outputs are rewritten only when they changed.
+crates: FORCE
+	scripts/build-crates.sh $(KDIR) $(CRATES)
 
-smkex.ko: $(PROTO_OBJ) FORCE
+smkex.ko: crates FORCE
 	set -o pipefail; $(KBUILD) modules 2>&1 | tee $(BUILD_LOG)
 
 check: smkex.ko
@@ -28,4 +27,4 @@ clean:
 	$(KBUILD) clean
 	rm -rf build
 
-.PHONY: all check clean FORCE
+.PHONY: all check clean crates FORCE

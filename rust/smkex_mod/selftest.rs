@@ -1,32 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Load-time check of the protocol core through the C ABI the socket code
-//! uses (the core's own self-test checks the values against the spec's
-//! vectors; this checks the wiring): a client and a server session with
-//! fresh random inputs run a whole handshake in kernel memory and must agree
-//! on the session key, the transcript hash and an exporter output.
+//! Load-time check of the protocol core as the module uses it (the core's
+//! own self-test checks the values against the spec's vectors; this checks
+//! the module's build of it with fresh inputs): a client and a server
+//! session with random keys run a whole handshake in kernel memory and must
+//! agree on the session key, the transcript hash and an exporter output.
 
 use kernel::prelude::*;
-
-use crate::session::{Action, ProtoSession, Role, MAX_RECORD_LEN, RANDOM_LEN};
+use smkex_proto::{Action, Channel, Role, Session, MAX_RECORD_LEN, RANDOM_LEN};
 
 const TIMEOUT_MS: u32 = 10_000;
 
-/// `EPROTO` (not among 6.12's kernel::error::code constants).
-fn eproto() -> Error {
-    Error::from_errno(-71)
-}
-
 fn random() -> [u8; RANDOM_LEN] {
     let mut random = [0u8; RANDOM_LEN];
-    // SAFETY: `random` is RANDOM_LEN writable bytes; process context.
-    unsafe { kernel::bindings::get_random_bytes(random.as_mut_ptr().cast(), random.len()) };
+    crate::glue::random_bytes(&mut random);
     random
 }
 
 /// Drains `from`'s actions, delivering its records to `to` on the same
 /// channel. Returns whether `from` completed.
-fn pump(from: &mut ProtoSession, to: &mut ProtoSession, buf: &mut [u8; MAX_RECORD_LEN]) -> Result<bool> {
+fn pump(from: &mut Session, to: &mut Session, buf: &mut [u8; MAX_RECORD_LEN]) -> Result<bool> {
     let mut complete = false;
     loop {
         match from.poll(buf) {
@@ -38,24 +31,25 @@ fn pump(from: &mut ProtoSession, to: &mut ProtoSession, buf: &mut [u8; MAX_RECOR
             Action::ArmTimer { millis } if millis == TIMEOUT_MS => {}
             Action::ArmTimer { millis } => {
                 pr_err!("self-test handshake armed {} ms, not {}\n", millis, TIMEOUT_MS);
-                return Err(eproto());
+                return Err(EINVAL);
             }
             Action::Complete => complete = true,
             Action::Fail(reason) => {
-                pr_err!("self-test handshake failed with reason {}\n", reason);
-                return Err(eproto());
+                pr_err!("self-test handshake failed with reason {}\n", reason.code());
+                return Err(EINVAL);
             }
         }
     }
 }
 
 /// Runs the handshake; `Ok` only if both sides completed and agree.
-pub(crate) fn abi_handshake() -> Result {
-    let mut client = ProtoSession::new(Role::Client, &random(), TIMEOUT_MS)?;
-    let mut server = ProtoSession::new(Role::Server, &random(), TIMEOUT_MS)?;
-    for channel in [1, 2] {
-        client.channel_up(channel)?;
-        server.channel_up(channel)?;
+pub(crate) fn random_handshake() -> Result {
+    // Boxed: two sessions would take about a kilobyte of the stack.
+    let mut client = KBox::new(Session::with_timeout(Role::Client, &random(), TIMEOUT_MS), GFP_KERNEL)?;
+    let mut server = KBox::new(Session::with_timeout(Role::Server, &random(), TIMEOUT_MS), GFP_KERNEL)?;
+    for channel in [Channel::One, Channel::Two] {
+        client.channel_up(channel);
+        server.channel_up(channel);
     }
     let mut buf = [0u8; MAX_RECORD_LEN];
     let (mut client_done, mut server_done) = (false, false);
@@ -65,8 +59,8 @@ pub(crate) fn abi_handshake() -> Result {
         server_done |= pump(&mut server, &mut client, &mut buf)?;
     }
     let (mut client_out, mut server_out) = ([0u8; 32], [1u8; 32]);
-    client.export(b"smkex self-test", b"abi", &mut client_out)?;
-    server.export(b"smkex self-test", b"abi", &mut server_out)?;
+    client.export(b"smkex self-test", b"random", &mut client_out).map_err(|_| EINVAL)?;
+    server.export(b"smkex self-test", b"random", &mut server_out).map_err(|_| EINVAL)?;
     // Plain comparisons: these are throwaway keys of a self-test.
     let key = client.session_key();
     let agree = client_done
@@ -75,5 +69,5 @@ pub(crate) fn abi_handshake() -> Result {
         && key == server.session_key()
         && client.transcript_hash() == server.transcript_hash()
         && client_out == server_out;
-    if agree { Ok(()) } else { Err(eproto()) }
+    if agree { Ok(()) } else { Err(EINVAL) }
 }

@@ -1,24 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What MPTCP does to SMKEX sockets, seen from two hooks:
+ * What MPTCP does to SMKEX sockets, seen from two kinds of hook:
  *
  *  - a kretprobe on __mptcp_move_skbs_from_subflow(msk, ssk, ...), where
- *    MPTCP moves one subflow's data into the connection (always under the
- *    msk's data lock): provenance.c attributes the bytes it moved;
- *  - ftrace hooks on mptcp_event(type, msk, ssk, gfp), which MPTCP calls
- *    when a subflow is established or closed, and on
- *    __mptcp_subflow_fully_established(msk, ...), after which a join may
- *    carry data (the client's join becomes usable one ACK after its
- *    established event): the handshake work is queued at once instead of
- *    being found by a periodic look.
+ *    MPTCP moves one subflow's data into the connection, always under the
+ *    msk's data lock: Rust attributes the bytes it moved to that subflow;
+ *  - ftrace hooks on mptcp_event(type, msk, ssk, gfp) (a subflow
+ *    established or closed) and on __mptcp_subflow_fully_established(msk,
+ *    ...) (a join may carry data from now on): the handshake work is queued
+ *    at once instead of being found by a periodic look.
  *
- * Both only look at sockets whose sk_prot is ours and return at once for
- * every other. They are armed only while some socket has SMKEX enabled
- * (smkex_hooks_get/put), and disarmed a second after the last one went, so
- * that MPTCP sockets pay nothing while no application uses SMKEX.
- *
- * A move the kretprobe misses (no free instance) leaves its bytes without
- * an origin, which fails the handshake: nothing is ever assumed.
+ * Both return at once for sockets that are not ours. They are armed only
+ * while some socket has SMKEX enabled and disarmed a second after the last
+ * one went, so that MPTCP sockets pay nothing while no application uses
+ * SMKEX. A move the kretprobe misses (no free instance) leaves its bytes
+ * without an origin, which fails the handshake: nothing is assumed.
  */
 #include <linux/ftrace.h>
 #include <linux/kprobes.h>
@@ -30,41 +26,14 @@
 #include <uapi/linux/mptcp.h>
 
 #include "protocol.h"	/* net/mptcp: struct mptcp_sock, subflow contexts */
-#include "smkex_sock.h"
-
-/* ---- data moves ---- */
+#include "smkex_glue.h"
 
 struct smkex_move_call {
-	struct smkex_prov *prov;
-	struct mptcp_sock *msk;
+	struct sock *sk;
+	void *map;
 	u64 ack_before;
 	u32 subflow_id;
 };
-
-/*
- * The record of a socket still tracking its handshake bytes, or NULL. A
- * connection of an SMKEX listener that is not accepted yet has no state:
- * it gets a pending record from the pool (its first move precedes any data).
- */
-static struct smkex_prov *smkex_move_prov(struct sock *sk)
-{
-	void *data = __rcu_dereference_sk_user_data_with_flags(sk, SK_USER_DATA_NOCOPY);
-	struct smkex_prov *p;
-
-	if (!data) {
-		if (sk->sk_state == TCP_LISTEN)
-			return NULL;
-		p = smkex_prov_claim(smkex_hs_peer_bytes(SMKEX_ROLE_SERVER, 0));
-		if (!p)
-			return NULL;
-		__rcu_assign_sk_user_data_with_flags(sk, p, SK_USER_DATA_NOCOPY);
-	} else if (smkex_prov_is_pending(data)) {
-		p = data;
-	} else {
-		p = &((struct smkex_sock *)data)->prov;
-	}
-	return p->limit && !p->done ? p : NULL;
-}
 
 /* Entry: the caller holds the msk's data lock until after the return. */
 static int smkex_move_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -72,20 +41,15 @@ static int smkex_move_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
 	struct sock *ssk = (struct sock *)regs_get_kernel_argument(regs, 1);
 	struct smkex_move_call *call = (struct smkex_move_call *)ri->data;
-	struct smkex_prov *p;
 
-	if (!smkex_sock_owned(sk))
+	if (!smkex_glue_owned(sk))
 		return 1;	/* not ours: no return hook */
-	/* Freed only after a grace period; changed only under the data lock we run in. */
 	rcu_read_lock();
-	p = smkex_move_prov(sk);
+	call->map = smkex_rs_move_begin(sk);
 	rcu_read_unlock();
-	if (!p)
+	if (!call->map)
 		return 1;
-	if (!p->started)
-		smkex_prov_start(p, mptcp_sk(sk));
-	call->prov = p;
-	call->msk = mptcp_sk(sk);
+	call->sk = sk;
 	call->ack_before = READ_ONCE(mptcp_sk(sk)->ack_seq);
 	call->subflow_id = READ_ONCE(mptcp_subflow_ctx(ssk)->subflow_id);
 	return 0;
@@ -95,7 +59,7 @@ static int smkex_move_return(struct kretprobe_instance *ri, struct pt_regs *regs
 {
 	struct smkex_move_call *call = (struct smkex_move_call *)ri->data;
 
-	smkex_prov_moved(call->prov, call->msk, call->ack_before, call->subflow_id);
+	smkex_rs_move_end(call->map, call->sk, call->ack_before, call->subflow_id);
 	return 0;
 }
 
@@ -109,19 +73,12 @@ static struct kretprobe smkex_move_probe = {
 	.maxactive = 64,
 };
 
-/* ---- subflow events ---- */
-
-/* Queue the handshake work of an SMKEX connection (any context). */
 static void notrace smkex_event_kick(struct sock *sk)
 {
-	struct smkex_sock *ss;
-
-	if (!sk || !smkex_sock_owned(sk))
+	if (!sk || !smkex_glue_owned(sk))
 		return;
 	rcu_read_lock();
-	ss = smkex_sock_state(sk);
-	if (ss)
-		mod_delayed_work(system_wq, &ss->work, 0);
+	smkex_rs_kick(sk);
 	rcu_read_unlock();
 }
 
@@ -150,24 +107,10 @@ static struct smkex_event_hook {
 	  { .func = smkex_ftrace_established, .flags = FTRACE_OPS_FL_RECURSION } },
 };
 
-static void smkex_event_hooks_unregister(int count)
+static void smkex_events_unregister(int count)
 {
 	while (count-- > 0)
 		unregister_ftrace_function(&smkex_event_hooks[count].ops);
-}
-
-static int smkex_event_hooks_register(void)
-{
-	int i, err = 0;
-
-	for (i = 0; i < ARRAY_SIZE(smkex_event_hooks) && !err; i++) {
-		err = register_ftrace_function(&smkex_event_hooks[i].ops);
-		if (err) {
-			pr_err("smkex: cannot hook %s: %d\n", smkex_event_hooks[i].function, err);
-			smkex_event_hooks_unregister(i);
-		}
-	}
-	return err;
 }
 
 /* ---- arming ---- */
@@ -178,21 +121,26 @@ static bool smkex_hooks_armed;
 
 static int smkex_hooks_arm(void)
 {
-	int err = enable_kretprobe(&smkex_move_probe);
+	int i, err = enable_kretprobe(&smkex_move_probe);
 
 	if (err) {
 		pr_err("smkex: cannot arm the data-move probe: %d\n", err);
 		return err;
 	}
-	err = smkex_event_hooks_register();
-	if (err)
-		disable_kretprobe(&smkex_move_probe);
+	for (i = 0; i < ARRAY_SIZE(smkex_event_hooks) && !err; i++) {
+		err = register_ftrace_function(&smkex_event_hooks[i].ops);
+		if (err) {
+			pr_err("smkex: cannot hook %s: %d\n", smkex_event_hooks[i].function, err);
+			smkex_events_unregister(i);
+			disable_kretprobe(&smkex_move_probe);
+		}
+	}
 	return err;
 }
 
 static void smkex_hooks_disarm(void)
 {
-	smkex_event_hooks_unregister(ARRAY_SIZE(smkex_event_hooks));
+	smkex_events_unregister(ARRAY_SIZE(smkex_event_hooks));
 	disable_kretprobe(&smkex_move_probe);
 }
 
@@ -208,8 +156,7 @@ static void smkex_hooks_idle(struct work_struct *work)
 
 static DECLARE_DELAYED_WORK(smkex_hooks_idle_work, smkex_hooks_idle);
 
-/* A socket enables SMKEX: the hooks are armed before it can move data. */
-int smkex_hooks_get(void)
+int smkex_glue_hooks_get(void)
 {
 	int err = 0;
 
@@ -224,7 +171,7 @@ int smkex_hooks_get(void)
 	return err;
 }
 
-void smkex_hooks_put(void)
+void smkex_glue_hooks_put(void)
 {
 	mutex_lock(&smkex_hooks_lock);
 	if (!--smkex_hooks_users)
@@ -232,7 +179,7 @@ void smkex_hooks_put(void)
 	mutex_unlock(&smkex_hooks_lock);
 }
 
-static void smkex_event_hooks_free(int count)
+static void smkex_events_free(int count)
 {
 	while (count-- > 0)
 		ftrace_free_filter(&smkex_event_hooks[count].ops);
@@ -242,21 +189,21 @@ int smkex_hooks_init(void)
 {
 	int i, err = 0;
 
-	for (i = 0; i < ARRAY_SIZE(smkex_event_hooks) && !err; i++) {
+	for (i = 0; i < ARRAY_SIZE(smkex_event_hooks); i++) {
 		const char *fn = smkex_event_hooks[i].function;
 
 		err = ftrace_set_filter(&smkex_event_hooks[i].ops, (unsigned char *)fn,
 					strlen(fn), 1);
 		if (err) {
 			pr_err("smkex: cannot filter ftrace on %s: %d\n", fn, err);
-			smkex_event_hooks_free(i + 1);
+			smkex_events_free(i + 1);
 			return err;
 		}
 	}
 	err = register_kretprobe(&smkex_move_probe);
 	if (err) {
 		pr_err("smkex: cannot probe __mptcp_move_skbs_from_subflow: %d\n", err);
-		smkex_event_hooks_free(ARRAY_SIZE(smkex_event_hooks));
+		smkex_events_free(ARRAY_SIZE(smkex_event_hooks));
 	}
 	return err;
 }
@@ -268,5 +215,5 @@ void smkex_hooks_exit(void)
 	if (smkex_hooks_armed)
 		smkex_hooks_disarm();
 	unregister_kretprobe(&smkex_move_probe);
-	smkex_event_hooks_free(ARRAY_SIZE(smkex_event_hooks));
+	smkex_events_free(ARRAY_SIZE(smkex_event_hooks));
 }

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What the module does in the proto callbacks of a socket it took over
+//! (glue/takeover.c calls MPTCP's own around these): starting the
+//! handshake at connect() and accept(), holding application data until it
+//! is complete, and giving the socket back at close().
+
+use kernel::bindings;
+use kernel::prelude::*;
+use kernel::sync::CondVarTimeoutResult;
+use smkex_logic::counters::Counter;
+use smkex_logic::held::{on_call, poll_mask, Held};
+use smkex_logic::errno::Errno;
+use smkex_proto::Role;
+use smkex_uapi::{role, state};
+
+use crate::counters::count;
+use crate::glue::{self, debug, Sock, SocketLock};
+use crate::handshake;
+use crate::provenance;
+use crate::state::{OwnedState, SmkexSock};
+
+fn neg(code: u32) -> i32 {
+    -(code as i32)
+}
+
+/// Before MPTCP's connect, socket locked: 0 to go on, or -errno.
+pub(crate) fn connect_prepare(lock: &SocketLock) -> i32 {
+    let sk = lock.sock();
+    let Some(ss) = SmkexSock::of(sk).filter(|ss| ss.enabled()) else {
+        return 0;
+    };
+    // SMKEX runs once per socket: never an unprotected reconnect.
+    if ss.state() != state::ENABLED {
+        return neg(bindings::EISCONN);
+    }
+    // The handshake's SYN data would be unprotected application data.
+    if sk.fastopen_requested(lock) {
+        return neg(bindings::EOPNOTSUPP);
+    }
+    match handshake::prepare(ss, Role::Client) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// After MPTCP's connect, socket locked: the handshake starts if it went.
+pub(crate) fn connect_done(lock: &mut SocketLock, err: i32) {
+    let Some(ss) = SmkexSock::of(lock.sock()).filter(|ss| ss.enabled()) else {
+        return;
+    };
+    if err == 0 && ss.state() == state::ENABLED {
+        handshake::start(ss, lock);
+    }
+}
+
+/// Until the handshake is complete no application byte moves: non-blocking
+/// calls get EAGAIN, blocking ones wait (bounded by the socket's timeout),
+/// and after a failure every call gets the errno of its reason.
+pub(crate) fn before_io(sk: Sock, send: bool, flags: u32) -> i32 {
+    let Some(ss) = SmkexSock::of(sk) else {
+        return 0;
+    };
+    // Fast Open would put application data in the SYN, before any key.
+    if send && flags & bindings::MSG_FASTOPEN != 0 && ss.enabled() {
+        return neg(bindings::EOPNOTSUPP);
+    }
+    let nonblock = flags & bindings::MSG_DONTWAIT != 0;
+    let mut timeo = sk.timeo(send, nonblock);
+    loop {
+        match on_call(ss.enabled(), ss.state(), nonblock || timeo == 0, Errno::ConnAborted) {
+            Held::Pass => return 0,
+            Held::WouldBlock => return neg(bindings::EAGAIN),
+            // The errno the outcome stored before publishing the state.
+            Held::Fail(_) => return -ss.err(),
+            Held::Wait => {}
+        }
+        let mut inner = ss.inner.lock();
+        if ss.state() != state::HANDSHAKE {
+            continue;
+        }
+        match ss.ended.wait_interruptible_timeout(&mut inner, timeo as _) {
+            CondVarTimeoutResult::Timeout => return neg(bindings::EAGAIN),
+            CondVarTimeoutResult::Signal { .. } => {
+                // sock_intr_errno(): restart a call without a timeout.
+                return if timeo == i64::MAX { neg(bindings::ERESTARTSYS) } else { neg(bindings::EINTR) };
+            }
+            CondVarTimeoutResult::Woken { jiffies } => timeo = jiffies as i64,
+        }
+    }
+}
+
+/// Nothing is reported while the handshake runs, not even a reset's error
+/// or hangup: the work records the reason first and then wakes pollers, so
+/// that a woken application always finds the outcome in SMKEX_INFO.
+pub(crate) fn poll(sk: Sock, mask: u32) -> u32 {
+    match SmkexSock::of(sk) {
+        Some(ss) => poll_mask(ss.enabled(), ss.state(), mask),
+        None => mask,
+    }
+}
+
+/// After MPTCP's listen: every accepted connection runs the handshake.
+pub(crate) fn listening(sk: Sock) {
+    if let Some(ss) = SmkexSock::of(sk).filter(|ss| ss.enabled()) {
+        ss.inner.lock().role = role::LISTENER;
+    }
+}
+
+/// After MPTCP's accept: an enabled listener's connection gets its own
+/// handshake, or is refused if it fell back to TCP (fail closed); a
+/// disabled listener's is plain MPTCP.
+pub(crate) fn accepted(listener: Sock, sk: Sock, fell_back: bool) -> i32 {
+    let lss = SmkexSock::of(listener).filter(|ss| ss.enabled());
+    if fell_back {
+        let Some(_) = lss else {
+            return 0;
+        };
+        count(listener, Counter::AcceptRefusedTcpFallback);
+        debug!("accepted connection fell back to TCP: refused");
+        return neg(bindings::ECONNABORTED);
+    }
+    let Some(lss) = lss else {
+        let lock = sk.lock();
+        // A plain connection holds no state: nothing to free.
+        drop(provenance::give_back(sk));
+        drop(lock);
+        return 0;
+    };
+    let timeout_ms = lss.inner.lock().timeout_ms;
+    match accept_start(sk, timeout_ms) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+fn accept_start(sk: Sock, timeout_ms: u32) -> Result {
+    let owned = OwnedState::new(SmkexSock::new(sk, timeout_ms)?);
+    let ss = owned.get();
+    {
+        let mut inner = ss.inner.lock();
+        ss.set_enabled(&mut inner, true);
+        ss.set_state(&mut inner, state::ENABLED);
+    }
+    glue::hooks_get()?;
+    ss.inner.lock().hooks_held = true;
+    if let Err(e) = handshake::prepare(ss, Role::Server) {
+        glue::hooks_put();
+        return Err(e);
+    }
+    let mut lock = sk.lock();
+    // From here the socket owns the state (close frees it).
+    if provenance::adopt(owned) {
+        // The pending pool was empty when its data came: fails closed.
+        count(sk, Counter::AcceptRefusedUntracked);
+    }
+    // The application has not seen the socket yet: the state is ours.
+    if let Some(ss) = SmkexSock::of(sk) {
+        handshake::start(ss, &mut lock);
+    }
+    Ok(())
+}
+
+/// After MPTCP's disconnect (socket locked): the SMKEX session ends with it.
+pub(crate) fn disconnected(lock: &mut SocketLock) {
+    if let Some(ss) = SmkexSock::of(lock.sock()).filter(|ss| ss.enabled()) {
+        handshake::disconnect_locked(ss, lock);
+    }
+}
+
+/// A connection destroyed before accept(): its pending map goes back.
+pub(crate) fn destroy(sk: Sock) {
+    provenance::release_pending(sk);
+}
+
+/// Before MPTCP's close: the work stops, the socket goes back to MPTCP and
+/// the state is freed after an RCU grace period.
+pub(crate) fn close(sk: Sock) {
+    let hooks_held = SmkexSock::of(sk).is_some_and(|ss| {
+        handshake::stop(ss);
+        ss.inner.lock().hooks_held
+    });
+    let lock = sk.lock();
+    let owned = provenance::give_back(sk);
+    drop(lock);
+    if hooks_held {
+        glue::hooks_put();
+    }
+    if let Some(owned) = owned {
+        owned.free();
+    }
+}
