@@ -49,17 +49,18 @@ scripts/kernel.sh | sed -u 's/^/# /' || kernel_ok=0
 [ $kernel_ok = 1 ] && result ok "kernel: debug kernel built" || result fail "kernel: debug kernel built"
 
 # --- host tests
-if cargo test --manifest-path rust/Cargo.toml -p smkex-proto -p smkex-uapi >build/logs/cargo-test.log 2>&1; then rc=0; else rc=$?; fi
+if cargo test --manifest-path rust/Cargo.toml -p smkex-proto -p smkex-logic -p smkex-uapi >build/logs/cargo-test.log 2>&1; then rc=0; else rc=$?; fi
 sed -nE 's/^test (.+) \.\.\. (ok|FAILED|ignored)$/\2 \1/p' build/logs/cargo-test.log >build/logs/cargo-test.results
 while read -r status name; do
   case $status in ok) result ok "cargo test: $name" ;; FAILED) result fail "cargo test: $name" ;; ignored) result skip "cargo test: $name" ignored ;; esac
 done <build/logs/cargo-test.results
 [ $rc = 0 ] || grep -q '^FAILED' build/logs/cargo-test.results || result fail "cargo test exited with status $rc (see build/logs/cargo-test.log)"
 run_step "cargo clippy: smkex-proto denies warnings" cargo clippy --manifest-path rust/Cargo.toml -p smkex-proto -- -D warnings
+run_step "cargo clippy: smkex-logic denies warnings" cargo clippy --manifest-path rust/Cargo.toml -p smkex-logic --all-targets -- -D warnings
 run_step "cargo clippy: smkex CLI denies warnings" cargo clippy --release --manifest-path rust/Cargo.toml -p smkex-cli -- -D warnings
 if [ -x rust/proto/fuzz/run.sh ]; then
-  run_step "fuzz: protocol core for ${FUZZ_SECONDS}s without a crash" rust/proto/fuzz/run.sh "$FUZZ_SECONDS"
-  grep -iE 'exec|runs' "build/logs/fuzz__protocol_core_for_${FUZZ_SECONDS}s_without_a_crash.log" | tail -n 3 | sed 's/^/# /'
+  run_step "fuzz: protocol core and module logic for ${FUZZ_SECONDS}s without a crash" rust/proto/fuzz/run.sh "$FUZZ_SECONDS"
+  grep -iE 'exec|runs' "build/logs/fuzz__protocol_core_and_module_logic_for_${FUZZ_SECONDS}s_without_a_crash.log" | tail -n 3 | sed 's/^/# /'
 else
   result fail "fuzz: rust/proto/fuzz/run.sh missing"
 fi
