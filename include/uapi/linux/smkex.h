@@ -99,7 +99,8 @@ struct smkex_info {
 	struct smkex_channel_info channel[2];	/* [0]: channel 1, [1]: channel 2 */
 	__u8	transcript_hash[SMKEX_HASH_LEN];	/* h, once complete */
 };
-#define SMKEX_INFO_SIZE_V1	(sizeof(struct smkex_info))
+/* The first version's size, fixed: the struct only grows by appending. */
+#define SMKEX_INFO_SIZE_V1	128
 
 /*
  * SMKEX_PEER_ADDRS: other addresses of the same server that the application

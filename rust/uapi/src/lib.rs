@@ -90,8 +90,10 @@ pub struct SmkexInfo {
     pub transcript_hash: [u8; SMKEX_HASH_LEN],
 }
 
-/// Size of the first version of [`SmkexInfo`].
-pub const SMKEX_INFO_SIZE_V1: usize = core::mem::size_of::<SmkexInfo>();
+/// Size of the first version of [`SmkexInfo`]: fixed, since the struct
+/// only grows by appending fields.
+pub const SMKEX_INFO_SIZE_V1: usize = 128;
+const _: () = assert!(core::mem::size_of::<SmkexInfo>() >= SMKEX_INFO_SIZE_V1);
 
 /// One trusted server address for `SMKEX_PEER_ADDRS`; port in network byte
 /// order (0: the `connect()` port); IPv4 in the first 4 bytes of `addr`.
