@@ -17,6 +17,8 @@
 
 MODULE_VERSION("0.1.0");
 
+static_assert(sizeof(struct smkex_info) >= SMKEX_INFO_SIZE_V1);
+
 static unsigned int handshake_timeout_ms = 10000;
 
 /* Reject out-of-range values with -EINVAL at insmod and on sysfs writes. */

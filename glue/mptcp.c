@@ -76,6 +76,11 @@ bool smkex_glue_fastopen_requested(struct sock *sk)
 	return inet_test_bit(DEFER_CONNECT, sk) || (first && tcp_sk(first)->fastopen_connect);
 }
 
+bool smkex_glue_shut_down(const struct sock *sk, bool send)
+{
+	return READ_ONCE(sk->sk_shutdown) & (send ? SEND_SHUTDOWN : RCV_SHUTDOWN);
+}
+
 long smkex_glue_timeo(struct sock *sk, bool send, bool nonblock)
 {
 	return send ? sock_sndtimeo(sk, nonblock) : sock_rcvtimeo(sk, nonblock);
@@ -207,11 +212,14 @@ bool smkex_glue_acked(struct sock *sk, u64 seq)
 	return !before64(READ_ONCE(mptcp_sk(sk)->snd_una), seq);
 }
 
+/* An error not read yet (a refused connect's ECONNREFUSED) stays. */
 void smkex_glue_reset(struct sock *sk, int err)
 {
+	int pending = READ_ONCE(sk->sk_err);
+
 	if (sk->sk_state != TCP_CLOSE)
 		smkex_glue_base(sk)->disconnect(sk, 0);
-	WRITE_ONCE(sk->sk_err, err);
+	WRITE_ONCE(sk->sk_err, pending ?: err);
 }
 
 void smkex_glue_error_report(struct sock *sk)

@@ -46,7 +46,10 @@ int smkex_rs_getsockopt(struct sock *sk, int optname, char __user *optval, int _
 int smkex_rs_connect_prepare(struct sock *sk);
 /* After MPTCP's connect (socket locked), with its result. */
 void smkex_rs_connect_done(struct sock *sk, int err);
-/* Before MPTCP's sendmsg/recvmsg: 0 to go on, or -errno (held data). */
+/*
+ * Before MPTCP's sendmsg/recvmsg: 0 to go on, -errno (held data), or 1: a
+ * receive ends the stream without MPTCP.
+ */
 int smkex_rs_before_io(struct sock *sk, bool send, int flags);
 /* What poll reports, from MPTCP's mask. */
 __poll_t smkex_rs_poll(struct sock *sk, __poll_t mask);
@@ -58,6 +61,8 @@ void smkex_rs_listening(struct sock *sk);
  * reference). Returns 0 or -errno (the accept fails with it).
  */
 int smkex_rs_accepted(struct sock *listener, struct sock *sk, bool fell_back);
+/* After MPTCP's shutdown (socket locked): wakes calls held by the handshake. */
+void smkex_rs_shutdown(struct sock *sk);
 /* After MPTCP's disconnect succeeded (socket locked). */
 void smkex_rs_disconnected(struct sock *sk);
 /* Before MPTCP's destroy: a connection never accepted. */
@@ -109,6 +114,8 @@ void *smkex_glue_user_data(const struct sock *sk);
 void smkex_glue_set_user_data(struct sock *sk, void *data);
 int smkex_glue_sk_state(const struct sock *sk);
 bool smkex_glue_fastopen_requested(struct sock *sk);
+/* Is the socket shut down for sending (or for receiving)? */
+bool smkex_glue_shut_down(const struct sock *sk, bool send);
 /* The socket's send or receive timeout (jiffies; 0 when non-blocking). */
 long smkex_glue_timeo(struct sock *sk, bool send, bool nonblock);
 /* copy_from_sockptr: 0 or -EFAULT. */

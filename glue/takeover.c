@@ -96,7 +96,15 @@ static int smkex_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int fl
 {
 	int err = smkex_rs_before_io(sk, false, flags);
 
+	if (err > 0)	/* shut down during the handshake: end of stream */
+		return 0;
 	return err ?: smkex_glue_base(sk)->recvmsg(sk, msg, len, flags, addr_len);
+}
+
+static void smkex_shutdown(struct sock *sk, int how)
+{
+	smkex_glue_base(sk)->shutdown(sk, how);
+	smkex_rs_shutdown(sk);
 }
 
 static int smkex_disconnect(struct sock *sk, int flags)
@@ -183,6 +191,7 @@ static int smkex_build_prot(struct sock *sk, int fam)
 	smkex_prot[fam].recvmsg = smkex_recvmsg;
 	smkex_prot[fam].close = smkex_close;
 	smkex_prot[fam].disconnect = smkex_disconnect;
+	smkex_prot[fam].shutdown = smkex_shutdown;
 	smkex_prot[fam].destroy = smkex_destroy;
 	smkex_ops[fam] = *base_ops;
 	smkex_ops[fam].owner = THIS_MODULE;

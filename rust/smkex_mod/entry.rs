@@ -11,9 +11,9 @@ use kernel::bindings;
 use kernel::uaccess::UserPtr;
 use smkex_logic::counters;
 
-use crate::glue::{DataLock, OptVal, Sock, SocketLock};
+use crate::glue::{DataLock, DelayedWork, OptVal, Sock, SocketLock};
 use crate::state::SmkexSock;
-use crate::{provenance, sockopt, socket};
+use crate::{handshake, provenance, sockopt, socket};
 
 /// # Safety
 /// `sk` is a live socket for the duration of the call.
@@ -143,6 +143,16 @@ unsafe extern "C" fn smkex_rs_accepted(listener: *mut bindings::sock, sk: *mut b
 }
 
 /// # Safety
+/// proto->shutdown of `sk` just ran.
+#[no_mangle]
+unsafe extern "C" fn smkex_rs_shutdown(sk: *mut bindings::sock) {
+    // SAFETY: the caller's guarantee.
+    if let Some(sk) = unsafe { sock(sk) } {
+        socket::shutdown(sk);
+    }
+}
+
+/// # Safety
 /// proto->disconnect of `sk` just succeeded: the socket is locked.
 #[no_mangle]
 unsafe extern "C" fn smkex_rs_disconnected(sk: *mut bindings::sock) {
@@ -208,6 +218,17 @@ unsafe extern "C" fn smkex_rs_move_end(map: *mut c_void, sk: *mut bindings::sock
         let mut lock = unsafe { DataLock::held_by_mptcp(sk) };
         provenance::move_end(map, sk, &mut lock, ack_before, subflow_id);
     }
+}
+
+/// The work item's function (each state's `DelayedWork`).
+///
+/// # Safety
+/// Called by the workqueue for the `work` of a live state.
+pub(crate) unsafe extern "C" fn work_fn(work: *mut bindings::work_struct) {
+    // SAFETY: the workqueue runs the work of a live state (close disables
+    // it before freeing the state), and never concurrently with itself.
+    let (ss, mut idle) = unsafe { DelayedWork::running::<SmkexSock>(work, core::mem::offset_of!(SmkexSock, work)) };
+    handshake::run(ss, &mut idle);
 }
 
 /// # Safety

@@ -84,6 +84,7 @@ mod ffi {
         pub(super) fn smkex_glue_set_user_data(sk: *mut bindings::sock, data: *mut c_void);
         pub(super) fn smkex_glue_sk_state(sk: *const bindings::sock) -> c_int;
         pub(super) fn smkex_glue_fastopen_requested(sk: *mut bindings::sock) -> bool;
+        pub(super) fn smkex_glue_shut_down(sk: *const bindings::sock, send: bool) -> bool;
         pub(super) fn smkex_glue_timeo(sk: *mut bindings::sock, send: bool, nonblock: bool) -> i64;
         pub(super) fn smkex_glue_copy_optval(optval: *const c_void, dst: *mut u8, len: usize) -> c_int;
         pub(super) fn smkex_glue_work_init(
@@ -260,6 +261,12 @@ impl Sock {
     pub(crate) fn fastopen_requested(self, _lock: &SocketLock) -> bool {
         // SAFETY: a live socket, locked by the caller.
         unsafe { ffi::smkex_glue_fastopen_requested(self.raw()) }
+    }
+
+    /// Did the application shut the socket down for sending (or receiving)?
+    pub(crate) fn shut_down(self, send: bool) -> bool {
+        // SAFETY: a live socket; an atomic read.
+        unsafe { ffi::smkex_glue_shut_down(self.raw(), send) }
     }
 
     /// The socket's send or receive timeout in jiffies (0 when non-blocking).

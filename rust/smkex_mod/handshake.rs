@@ -38,7 +38,7 @@ use smkex_proto::{Action, Channel, FailureReason, Role, Session, MAX_RECORD_LEN,
 use smkex_uapi::{role, state, SmkexChannelInfo};
 
 use crate::counters::{count, count_failure, errno};
-use crate::glue::{self, debug, io, DelayedWork, GlueConn, SocketLock, WorkIdle};
+use crate::glue::{self, debug, io, GlueConn, SocketLock, WorkIdle};
 use crate::provenance;
 use crate::state::{Inner, SmkexSock};
 
@@ -435,11 +435,15 @@ fn receive(ss: &SmkexSock, drv: &mut Driver) -> bool {
         return false;
     }
     if ret <= 0 {
-        abort(
-            ss,
-            FailureReason::PeerClosed,
-            if ret != 0 { "reading a record failed" } else { "the peer closed" },
-        );
+        let (reason, why) = if ret != 0 {
+            (FailureReason::PeerClosed, "reading a record failed")
+        } else if ss.sk.shut_down(false) {
+            // shutdown(SHUT_RD): the records can no longer be read.
+            (FailureReason::LocalError, "the application shut the socket down for reading")
+        } else {
+            (FailureReason::PeerClosed, "the peer closed")
+        };
+        abort(ss, reason, why);
         return false;
     }
     drv.reader.push(buf.get(..ret as usize).unwrap_or(&[]));
@@ -573,15 +577,8 @@ fn rearm(ss: &SmkexSock, drv: &Driver, busy: bool) {
     }
 }
 
-/// The work item's function (the glue's `delayed_work`).
-pub(crate) unsafe extern "C" fn work_fn(work: *mut bindings::work_struct) {
-    // SAFETY: the workqueue runs the `work` of a live state (close disables
-    // it before freeing the state), and never concurrently with itself.
-    let (ss, mut idle) = unsafe { DelayedWork::running::<SmkexSock>(work, core::mem::offset_of!(SmkexSock, work)) };
-    run(ss, &mut idle);
-}
-
-fn run(ss: &SmkexSock, idle: &mut WorkIdle<'_>) {
+/// One run of the work item (crate::entry::work_fn).
+pub(crate) fn run(ss: &SmkexSock, idle: &mut WorkIdle<'_>) {
     let drv = ss.driver.get(idle);
     let before = ss.state();
     let mut rounds = 0;

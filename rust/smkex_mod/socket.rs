@@ -54,9 +54,15 @@ pub(crate) fn connect_done(lock: &mut SocketLock, err: i32) {
     }
 }
 
+/// What `before_io` returns for a receive that ends the stream at once.
+pub(crate) const END_OF_STREAM: i32 = 1;
+
 /// Until the handshake is complete no application byte moves: non-blocking
 /// calls get EAGAIN, blocking ones wait (bounded by the socket's timeout),
-/// and after a failure every call gets the errno of its reason.
+/// and after a failure every call gets the errno of its reason. 0: hand
+/// the call to MPTCP; [`END_OF_STREAM`]: return 0 without MPTCP (the
+/// receive side was shut down during the handshake, whose bytes MPTCP
+/// would otherwise hand out); negative: that errno.
 pub(crate) fn before_io(sk: Sock, send: bool, flags: u32) -> i32 {
     let Some(ss) = SmkexSock::of(sk) else {
         return 0;
@@ -68,15 +74,20 @@ pub(crate) fn before_io(sk: Sock, send: bool, flags: u32) -> i32 {
     let nonblock = flags & bindings::MSG_DONTWAIT != 0;
     let mut timeo = sk.timeo(send, nonblock);
     loop {
-        match on_call(ss.enabled(), ss.state(), nonblock || timeo == 0, Errno::ConnAborted) {
+        match on_call(ss.enabled(), ss.state(), nonblock || timeo == 0, sk.shut_down(send), Errno::ConnAborted) {
             Held::Pass => return 0,
             Held::WouldBlock => return neg(bindings::EAGAIN),
             // The errno the outcome stored before publishing the state.
             Held::Fail(_) => return -ss.err(),
+            // MPTCP refuses a send after SHUT_WR itself.
+            Held::ShutDown if send => return 0,
+            Held::ShutDown => return END_OF_STREAM,
             Held::Wait => {}
         }
         let mut inner = ss.inner.lock();
-        if ss.state() != state::HANDSHAKE {
+        // Under the mutex, so that neither the outcome nor a shutdown can
+        // slip between this look and the wait (both notify after taking it).
+        if ss.state() != state::HANDSHAKE || sk.shut_down(send) {
             continue;
         }
         match ss.ended.wait_interruptible_timeout(&mut inner, timeo as _) {
@@ -87,6 +98,15 @@ pub(crate) fn before_io(sk: Sock, send: bool, flags: u32) -> i32 {
             }
             CondVarTimeoutResult::Woken { jiffies } => timeo = jiffies as i64,
         }
+    }
+}
+
+/// After MPTCP's shutdown: calls waiting for the handshake look again.
+pub(crate) fn shutdown(sk: Sock) {
+    if let Some(ss) = SmkexSock::of(sk) {
+        // Taking the mutex orders this after a waiter's look (see before_io).
+        drop(ss.inner.lock());
+        ss.ended.notify_all();
     }
 }
 
@@ -178,6 +198,10 @@ pub(crate) fn destroy(sk: Sock) {
 pub(crate) fn close(sk: Sock) {
     let hooks_held = SmkexSock::of(sk).is_some_and(|ss| {
         handshake::stop(ss);
+        // The work is stopped: a handshake still running ends here.
+        if ss.state() == state::HANDSHAKE {
+            count(sk, Counter::HandshakesClosed);
+        }
         ss.inner.lock().hooks_held
     });
     let lock = sk.lock();

@@ -124,9 +124,7 @@ pub(crate) fn set_first(sk: Sock, optname: i32, optval: &OptVal, optlen: u32) ->
 
 /// Takes the socket over (glue): `Ok(false)` if a concurrent call did.
 fn attach(sk: Sock, owned: &OwnedState) -> Result<bool, Errno> {
-    // SAFETY: on success the state is published and close frees it, after
-    // taking it out of sk_user_data and an RCU grace period.
-    match unsafe { sk.attach(owned.as_user_data()) } {
+    match owned.attach(sk) {
         Ok(done) => Ok(done),
         Err(e) if e == -(bindings::EISCONN as i32) => Err(Errno::IsConn),
         Err(e) if e == -(bindings::EBUSY as i32) => Err(Errno::Busy),

@@ -33,7 +33,7 @@ use smkex_proto::Session;
 use smkex_uapi::{role, state, SmkexChannelInfo};
 
 use crate::glue::{DataLock, DataLocked, DelayedWork, SavedSched, Sock, SockLocked, WorkOnly};
-use crate::handshake::{self, Driver};
+use crate::handshake::Driver;
 use crate::provenance;
 
 /// What `inner` guards.
@@ -108,7 +108,7 @@ impl SmkexSock {
                 err: AtomicI32::new(0),
                 enabled: AtomicBool::new(false),
                 pin_id: AtomicU32::new(0),
-                work <- DelayedWork::new(handshake::work_fn),
+                work <- DelayedWork::new(crate::entry::work_fn),
                 driver: WorkOnly::new(Driver::new()),
                 conn: SockLocked::new(owner, ConnHooks::default()),
                 prov: DataLocked::new(OriginMap::new(0)),
@@ -191,6 +191,15 @@ impl OwnedState {
     /// The value `sk_user_data` holds once published.
     pub(crate) fn as_user_data(&self) -> *mut c_void {
         self.0.as_ptr().cast()
+    }
+
+    /// Takes `sk` over with this state (glue): `Ok(true)` done (then
+    /// [`Self::published`]), `Ok(false)` a concurrent call did, or the
+    /// negative errno why not.
+    pub(crate) fn attach(&self, sk: Sock) -> core::result::Result<bool, core::ffi::c_int> {
+        // SAFETY: on success the state is published; close takes it out of
+        // sk_user_data again and frees it after an RCU grace period.
+        unsafe { sk.attach(self.as_user_data()) }
     }
 
     /// Published: `sk_user_data` owns it now, until [`Self::take`].

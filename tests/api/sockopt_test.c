@@ -9,11 +9,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/smkex.h>
@@ -368,6 +370,88 @@ TEST_F(mptcp, handshake_without_second_path_holds_data_then_fails)
 	EXPECT_EQ(no_path + 1, smkex_stat("FailedNoIndependentPath"));
 	EXPECT_EQ(timeouts, smkex_stat("FailedTimeout"));
 	close(lfd);
+}
+
+static void *shut_down_reading(void *fd)
+{
+	usleep(300 * 1000);
+	shutdown(*(int *)fd, SHUT_RD);
+	return NULL;
+}
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/*
+ * shutdown(SHUT_RD) while a receive waits for the handshake (no second
+ * path on loopback, so it would wait for the 20 s timeout) ends that
+ * receive at once with end of stream, and no handshake byte reaches the
+ * application; the handshake, which can no longer read its records, fails
+ * as a local error.
+ */
+TEST_F(mptcp, shutdown_wakes_a_receive_held_by_the_handshake)
+{
+	unsigned short port;
+	int lfd = mptcp_listener(self->family, &port);
+	struct smkex_info info;
+	struct timespec start;
+	pthread_t thread;
+	char byte = 'x';
+	double waited;
+	int i;
+
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_TIMEOUT_MS, 20000));
+	ASSERT_EQ(0, connect_to(self->fd, self->family, port));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, shut_down_reading, &self->fd));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	EXPECT_EQ(0, recv(self->fd, &byte, 1, 0)) TH_LOG("%s", strerror(errno));
+	waited = seconds_since(&start);
+	pthread_join(thread, NULL);
+	EXPECT_GE(waited, 0.2);	/* it really waited for the shutdown */
+	EXPECT_LT(waited, 10.0);	/* and not for the handshake's end */
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(sizeof(info), get_info(self->fd, &info));
+		if (info.state != SMKEX_STATE_HANDSHAKE)
+			break;
+		usleep(50 * 1000);
+	}
+	EXPECT_EQ(SMKEX_STATE_FAILED, info.state);
+	EXPECT_EQ(SMKEX_REASON_LOCAL_ERROR, info.reason);
+	EXPECT_EQ(-1, recv(self->fd, &byte, 1, MSG_DONTWAIT));
+	EXPECT_EQ(ECONNABORTED, errno);
+	close(lfd);
+}
+
+/*
+ * A non-blocking connect to a port nobody listens on: the handshake fails
+ * (peer closed), poll reports the error, and SO_ERROR is the refusal
+ * (ECONNREFUSED), not the reset the module would have written over it.
+ */
+TEST_F(mptcp, refused_connect_reports_econnrefused)
+{
+	unsigned short port;
+	int lfd = mptcp_listener(self->family, &port);
+	struct pollfd p = { .fd = self->fd, .events = POLLOUT };
+	int err = 0, i;
+	socklen_t len = sizeof(err);
+
+	ASSERT_GE(lfd, 0);
+	close(lfd);	/* the port is free again: a SYN to it is refused */
+	ASSERT_EQ(0, set_int(self->fd, SMKEX_ENABLE, 1));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-EINPROGRESS, connect_to(self->fd, self->family, port));
+	for (i = 0; i < 100 && !(p.revents & POLLERR); i++)
+		poll(&p, 1, 100);
+	EXPECT_TRUE(p.revents & POLLERR);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SOCKET, SO_ERROR, &err, &len));
+	EXPECT_EQ(ECONNREFUSED, err) TH_LOG("SO_ERROR %s", strerror(err));
 }
 
 /*

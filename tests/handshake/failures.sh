@@ -96,10 +96,13 @@ topo_no_path2
 ip netns exec "$NS_S" timeout 120 "$SMKEX_CLI" server 10404 --timeout-ms 60000 >"$tmp/closed.server" 2>&1 &
 server_pid=$!
 wait_for 60 ns_listening "$NS_S" 10404
+closed_before=$(smkex_counter "$NS_C" HandshakesClosed)
 ip netns exec "$NS_C" timeout 5 "$SMKEX_CLI" client "$SERVER_ADDR1" 10404 --timeout-ms 60000 \
   >"$tmp/closed.client" 2>&1
 tap_check "client gone mid-handshake: the server fails with peer-closed and ECONNRESET" \
   wait_for 60 failed_with "$tmp/closed.server" 10 $ECONNRESET
+tap_check "client gone mid-handshake: its handshake counted as closed (HandshakesClosed +1)" \
+  test "$(smkex_counter "$NS_C" HandshakesClosed)" = $((closed_before + 1))
 wait "$server_pid"
 server_pid=
 sed 's/^/# closed server: /' "$tmp/closed.server"

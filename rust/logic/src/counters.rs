@@ -40,11 +40,14 @@ pub enum Counter {
     HandshakeStartFailed,
     /// Accepted connections refused because their data moved untracked.
     AcceptRefusedUntracked,
+    /// Handshakes the application ended by closing its socket, so that
+    /// started = completed + failed + closed.
+    HandshakesClosed,
 }
 
 impl Counter {
     /// Every plain counter in slot order, so tables can be checked whole.
-    pub const ALL: [Counter; 13] = [
+    pub const ALL: [Counter; 14] = [
         Counter::SocketsAttached,
         Counter::OptInvalid,
         Counter::OptFault,
@@ -58,6 +61,7 @@ impl Counter {
         Counter::AcceptRefusedTcpFallback,
         Counter::HandshakeStartFailed,
         Counter::AcceptRefusedUntracked,
+        Counter::HandshakesClosed,
     ];
 
     /// The counter's slot in the array.
@@ -93,6 +97,7 @@ const NAMES: [&str; COUNT] = [
     "AcceptRefusedTcpFallback",
     "HandshakeStartFailed",
     "AcceptRefusedUntracked",
+    "HandshakesClosed",
     // The protocol's reason names (Documentation/protocol.md §6).
     "FailedBindingHashMismatch",
     "FailedMalformedRecord",
@@ -170,14 +175,15 @@ mod tests {
             ),
             (Counter::HandshakeStartFailed, "HandshakeStartFailed"),
             (Counter::AcceptRefusedUntracked, "AcceptRefusedUntracked"),
+            (Counter::HandshakesClosed, "HandshakesClosed"),
         ];
         for (slot, (counter, n)) in expected.iter().enumerate() {
             assert_eq!(counter.index(), slot);
             assert_eq!(Counter::ALL[slot], *counter);
             assert_eq!(name(slot), Some(*n));
         }
-        assert_eq!(FAILED_BASE, 13);
-        assert_eq!(COUNT, 28);
+        assert_eq!(FAILED_BASE, 14);
+        assert_eq!(COUNT, 29);
         assert_eq!(name(COUNT - 1), Some("FailedChannelClosed"));
         assert_eq!(name(COUNT), None);
         assert_eq!(name(usize::MAX), None);
@@ -185,9 +191,9 @@ mod tests {
 
     #[test]
     fn reason_slots() {
-        assert_eq!(failed(FailureReason::BindingHashMismatch), 13);
-        assert_eq!(failed(FailureReason::Timeout), 21);
-        assert_eq!(failed(FailureReason::ChannelClosed), 27);
+        assert_eq!(failed(FailureReason::BindingHashMismatch), 14);
+        assert_eq!(failed(FailureReason::Timeout), 22);
+        assert_eq!(failed(FailureReason::ChannelClosed), 28);
         for (i, r) in FailureReason::ALL.iter().enumerate() {
             assert_eq!(failed(*r), FAILED_BASE + i);
         }

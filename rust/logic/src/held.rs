@@ -23,16 +23,22 @@ pub enum Held {
     Wait,
     /// The handshake failed: return this errno.
     Fail(Errno),
+    /// The handshake runs and the application shut this direction down: a
+    /// receive ends the stream (0) without a handshake byte reaching the
+    /// application; a send goes to MPTCP, which refuses it (`EPIPE`).
+    ShutDown,
 }
 
 /// The verdict for a call on a socket whose SMKEX is `enabled` and in
 /// `smkex_state`; `nonblock_or_no_timeout` for `MSG_DONTWAIT`, a
-/// non-blocking socket or a zero timeout; `failed_errno` is what the
+/// non-blocking socket or a zero timeout; `shut_down` when the call's
+/// direction was shut down (`shutdown()`); `failed_errno` is what the
 /// failure recorded (read after the state, which is published last).
 pub const fn on_call(
     enabled: bool,
     smkex_state: u8,
     nonblock_or_no_timeout: bool,
+    shut_down: bool,
     failed_errno: Errno,
 ) -> Held {
     if !enabled {
@@ -40,6 +46,7 @@ pub const fn on_call(
     }
     match smkex_state {
         state::FAILED => Held::Fail(failed_errno),
+        state::HANDSHAKE if shut_down => Held::ShutDown,
         state::HANDSHAKE if nonblock_or_no_timeout => Held::WouldBlock,
         state::HANDSHAKE => Held::Wait,
         // Not connected yet (MPTCP answers), or complete.
@@ -84,7 +91,7 @@ mod tests {
     fn disabled_sockets_are_never_held() {
         for s in ALL_STATES {
             for nb in [false, true] {
-                assert_eq!(on_call(false, s, nb, Errno::TimedOut), Held::Pass);
+                assert_eq!(on_call(false, s, nb, false, Errno::TimedOut), Held::Pass);
             }
             assert_eq!(poll_mask(false, s, 0x45), 0x45);
         }
@@ -93,20 +100,33 @@ mod tests {
     #[test]
     fn calls_during_the_handshake() {
         assert_eq!(
-            on_call(true, state::HANDSHAKE, true, Errno::Proto),
+            on_call(true, state::HANDSHAKE, true, false, Errno::Proto),
             Held::WouldBlock
         );
         assert_eq!(
-            on_call(true, state::HANDSHAKE, false, Errno::Proto),
+            on_call(true, state::HANDSHAKE, false, false, Errno::Proto),
             Held::Wait
         );
+    }
+
+    #[test]
+    fn a_shut_down_direction_is_not_held() {
+        for nb in [false, true] {
+            assert_eq!(
+                on_call(true, state::HANDSHAKE, nb, true, Errno::Proto),
+                Held::ShutDown
+            );
+        }
+        // Disabled sockets and finished handshakes are MPTCP's to answer.
+        assert_eq!(on_call(false, state::HANDSHAKE, false, true, Errno::Proto), Held::Pass);
+        assert_eq!(on_call(true, state::COMPLETE, false, true, Errno::Proto), Held::Pass);
     }
 
     #[test]
     fn calls_after_failure_report_its_errno() {
         for e in [Errno::KeyRejected, Errno::ConnReset, Errno::ConnAborted] {
             for nb in [false, true] {
-                assert_eq!(on_call(true, state::FAILED, nb, e), Held::Fail(e));
+                assert_eq!(on_call(true, state::FAILED, nb, nb, e), Held::Fail(e));
             }
         }
     }
@@ -115,7 +135,7 @@ mod tests {
     fn other_states_pass() {
         for s in [state::OFF, state::ENABLED, state::COMPLETE, 200] {
             for nb in [false, true] {
-                assert_eq!(on_call(true, s, nb, Errno::Proto), Held::Pass, "state {s}");
+                assert_eq!(on_call(true, s, nb, nb, Errno::Proto), Held::Pass, "state {s}");
             }
         }
     }
