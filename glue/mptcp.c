@@ -76,11 +76,6 @@ bool smkex_glue_fastopen_requested(struct sock *sk)
 	return inet_test_bit(DEFER_CONNECT, sk) || (first && tcp_sk(first)->fastopen_connect);
 }
 
-bool smkex_glue_shut_down(const struct sock *sk, bool send)
-{
-	return READ_ONCE(sk->sk_shutdown) & (send ? SEND_SHUTDOWN : RCV_SHUTDOWN);
-}
-
 long smkex_glue_timeo(struct sock *sk, bool send, bool nonblock)
 {
 	return send ? sock_sndtimeo(sk, nonblock) : sock_rcvtimeo(sk, nonblock);
@@ -196,7 +191,10 @@ int smkex_glue_recv(struct sock *sk, u8 *buf, size_t len)
 	return smkex_glue_base(sk)->recvmsg(sk, &msg, len, MSG_DONTWAIT, &addr_len);
 }
 
-/* Only the handshake work queues data, so NULL stays NULL until it sends. */
+/*
+ * Socket and data lock held: MPTCP moves first_pending only under them, and
+ * only the handshake work queues data, so NULL stays NULL until it sends.
+ */
 bool smkex_glue_nothing_unsent(struct sock *sk)
 {
 	return !mptcp_send_head(sk);

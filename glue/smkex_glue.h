@@ -61,8 +61,11 @@ void smkex_rs_listening(struct sock *sk);
  * reference). Returns 0 or -errno (the accept fails with it).
  */
 int smkex_rs_accepted(struct sock *listener, struct sock *sk, bool fell_back);
-/* After MPTCP's shutdown (socket locked): wakes calls held by the handshake. */
-void smkex_rs_shutdown(struct sock *sk);
+/*
+ * After MPTCP's shutdown (socket locked), `how` RCV_SHUTDOWN and/or
+ * SEND_SHUTDOWN: wakes calls held by the handshake.
+ */
+void smkex_rs_shutdown(struct sock *sk, int how);
 /* After MPTCP's disconnect succeeded (socket locked). */
 void smkex_rs_disconnected(struct sock *sk);
 /* Before MPTCP's destroy: a connection never accepted. */
@@ -114,8 +117,6 @@ void *smkex_glue_user_data(const struct sock *sk);
 void smkex_glue_set_user_data(struct sock *sk, void *data);
 int smkex_glue_sk_state(const struct sock *sk);
 bool smkex_glue_fastopen_requested(struct sock *sk);
-/* Is the socket shut down for sending (or for receiving)? */
-bool smkex_glue_shut_down(const struct sock *sk, bool send);
 /* The socket's send or receive timeout (jiffies; 0 when non-blocking). */
 long smkex_glue_timeo(struct sock *sk, bool send, bool nonblock);
 /* copy_from_sockptr: 0 or -EFAULT. */
@@ -150,7 +151,7 @@ void smkex_glue_read_conn(struct sock *sk, struct smkex_glue_conn *conn);
 /* mptcp.c: the handshake's I/O, through MPTCP's own sendmsg and recvmsg. */
 int smkex_glue_send(struct sock *sk, const u8 *buf, size_t len);
 int smkex_glue_recv(struct sock *sk, u8 *buf, size_t len);
-/* Nothing queued at the MPTCP level (all pushed into subflows). */
+/* Socket and data lock held: nothing queued at the MPTCP level (all pushed into subflows). */
 bool smkex_glue_nothing_unsent(struct sock *sk);
 u64 smkex_glue_write_seq(struct sock *sk);
 /* Everything up to `seq` is DATA_ACKed (socket locked). */

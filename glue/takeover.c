@@ -104,7 +104,7 @@ static int smkex_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int fl
 static void smkex_shutdown(struct sock *sk, int how)
 {
 	smkex_glue_base(sk)->shutdown(sk, how);
-	smkex_rs_shutdown(sk);
+	smkex_rs_shutdown(sk, how);
 }
 
 static int smkex_disconnect(struct sock *sk, int flags)

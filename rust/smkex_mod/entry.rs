@@ -145,10 +145,10 @@ unsafe extern "C" fn smkex_rs_accepted(listener: *mut bindings::sock, sk: *mut b
 /// # Safety
 /// proto->shutdown of `sk` just ran.
 #[no_mangle]
-unsafe extern "C" fn smkex_rs_shutdown(sk: *mut bindings::sock) {
+unsafe extern "C" fn smkex_rs_shutdown(sk: *mut bindings::sock, how: c_int) {
     // SAFETY: the caller's guarantee.
     if let Some(sk) = unsafe { sock(sk) } {
-        socket::shutdown(sk);
+        socket::shutdown(sk, how as u8);
     }
 }
 

@@ -84,7 +84,6 @@ mod ffi {
         pub(super) fn smkex_glue_set_user_data(sk: *mut bindings::sock, data: *mut c_void);
         pub(super) fn smkex_glue_sk_state(sk: *const bindings::sock) -> c_int;
         pub(super) fn smkex_glue_fastopen_requested(sk: *mut bindings::sock) -> bool;
-        pub(super) fn smkex_glue_shut_down(sk: *const bindings::sock, send: bool) -> bool;
         pub(super) fn smkex_glue_timeo(sk: *mut bindings::sock, send: bool, nonblock: bool) -> i64;
         pub(super) fn smkex_glue_copy_optval(optval: *const c_void, dst: *mut u8, len: usize) -> c_int;
         pub(super) fn smkex_glue_work_init(
@@ -263,12 +262,6 @@ impl Sock {
         unsafe { ffi::smkex_glue_fastopen_requested(self.raw()) }
     }
 
-    /// Did the application shut the socket down for sending (or receiving)?
-    pub(crate) fn shut_down(self, send: bool) -> bool {
-        // SAFETY: a live socket; an atomic read.
-        unsafe { ffi::smkex_glue_shut_down(self.raw(), send) }
-    }
-
     /// The socket's send or receive timeout in jiffies (0 when non-blocking).
     pub(crate) fn timeo(self, send: bool, nonblock: bool) -> i64 {
         // SAFETY: a live socket; plain reads.
@@ -402,6 +395,13 @@ impl DataLock {
         DataLock { sk, release: false }
     }
 
+    /// Everything queued so far went into a subflow (the socket lock is
+    /// held too: see the glue).
+    pub(crate) fn nothing_unsent(&self) -> bool {
+        // SAFETY: the data lock is held.
+        unsafe { ffi::smkex_glue_nothing_unsent(self.sk.raw()) }
+    }
+
     /// The socket whose data lock this is.
     pub(crate) fn sock(&self) -> Sock {
         self.sk
@@ -471,12 +471,6 @@ pub(crate) mod io {
     pub(crate) fn recv(sk: Sock, buf: &mut [u8]) -> i32 {
         // SAFETY: a live socket, unlocked; `buf` is writable.
         unsafe { ffi::smkex_glue_recv(sk.raw(), buf.as_mut_ptr(), buf.len()) }
-    }
-
-    /// Everything queued so far went into a subflow.
-    pub(crate) fn nothing_unsent(sk: Sock) -> bool {
-        // SAFETY: a live socket; only the work queues data while it runs.
-        unsafe { ffi::smkex_glue_nothing_unsent(sk.raw()) }
     }
 
     /// MPTCP's next data sequence number to send.

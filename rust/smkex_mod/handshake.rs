@@ -357,11 +357,8 @@ fn send_queued(ss: &SmkexSock, drv: &mut Driver, t: &Transport) -> bool {
         if id == 0 {
             break;
         }
-        if ss.pin_id.load(core::sync::atomic::Ordering::Relaxed) != id {
-            if !io::nothing_unsent(ss.sk) {
-                break;
-            }
-            ss.pin_id.store(id, core::sync::atomic::Ordering::Relaxed);
+        if ss.pin_id.load(core::sync::atomic::Ordering::Relaxed) != id && !repin(ss, id) {
+            break;
         }
         let ret = io::send(ss.sk, o.buf.get(o.sent..o.len).unwrap_or(&[]));
         if ret == -(bindings::EAGAIN as i32) || ret == 0 {
@@ -388,6 +385,20 @@ fn send_queued(ss: &SmkexSock, drv: &mut Driver, t: &Transport) -> bool {
         drv.out_head = 0;
     }
     progress
+}
+
+/// Moves the pin to subflow `id` if MPTCP holds nothing unsent. The look
+/// and the move happen under the socket lock and the data lock, under which
+/// MPTCP pushes pending data (as the socket's owner, and from its subflows'
+/// softirq), so that no queued byte can follow the pin to the other subflow.
+fn repin(ss: &SmkexSock, id: u32) -> bool {
+    let _lock = ss.sk.lock();
+    let data = ss.sk.data_lock();
+    let empty = data.nothing_unsent();
+    if empty {
+        ss.pin_id.store(id, core::sync::atomic::Ordering::Relaxed);
+    }
+    empty
 }
 
 /// A whole record is held: checks that its channel's subflow delivered
@@ -437,7 +448,7 @@ fn receive(ss: &SmkexSock, drv: &mut Driver) -> bool {
     if ret <= 0 {
         let (reason, why) = if ret != 0 {
             (FailureReason::PeerClosed, "reading a record failed")
-        } else if ss.sk.shut_down(false) {
+        } else if ss.shut_down(false) {
             // shutdown(SHUT_RD): the records can no longer be read.
             (FailureReason::LocalError, "the application shut the socket down for reading")
         } else {

@@ -74,7 +74,7 @@ pub(crate) fn before_io(sk: Sock, send: bool, flags: u32) -> i32 {
     let nonblock = flags & bindings::MSG_DONTWAIT != 0;
     let mut timeo = sk.timeo(send, nonblock);
     loop {
-        match on_call(ss.enabled(), ss.state(), nonblock || timeo == 0, sk.shut_down(send), Errno::ConnAborted) {
+        match on_call(ss.enabled(), ss.state(), nonblock || timeo == 0, ss.shut_down(send), Errno::ConnAborted) {
             Held::Pass => return 0,
             Held::WouldBlock => return neg(bindings::EAGAIN),
             // The errno the outcome stored before publishing the state.
@@ -87,7 +87,7 @@ pub(crate) fn before_io(sk: Sock, send: bool, flags: u32) -> i32 {
         let mut inner = ss.inner.lock();
         // Under the mutex, so that neither the outcome nor a shutdown can
         // slip between this look and the wait (both notify after taking it).
-        if ss.state() != state::HANDSHAKE || sk.shut_down(send) {
+        if ss.state() != state::HANDSHAKE || ss.shut_down(send) {
             continue;
         }
         match ss.ended.wait_interruptible_timeout(&mut inner, timeo as _) {
@@ -101,9 +101,11 @@ pub(crate) fn before_io(sk: Sock, send: bool, flags: u32) -> i32 {
     }
 }
 
-/// After MPTCP's shutdown: calls waiting for the handshake look again.
-pub(crate) fn shutdown(sk: Sock) {
+/// After MPTCP's shutdown (`how`: RCV_SHUTDOWN 1, SEND_SHUTDOWN 2): calls
+/// waiting for the handshake look again.
+pub(crate) fn shutdown(sk: Sock, how: u8) {
     if let Some(ss) = SmkexSock::of(sk) {
+        ss.note_shutdown(how);
         // Taking the mutex orders this after a waiter's look (see before_io).
         drop(ss.inner.lock());
         ss.ended.notify_all();

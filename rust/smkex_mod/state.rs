@@ -75,6 +75,9 @@ pub(crate) struct SmkexSock {
     /// Positive errno of a failed handshake, stored before the state.
     err: AtomicI32,
     enabled: AtomicBool,
+    /// What the application shut down (RCV_SHUTDOWN 1, SEND_SHUTDOWN 2);
+    /// sk_shutdown also says what the peer's FIN did.
+    app_shutdown: AtomicU8,
     /// subflow_id the pinned scheduler may send on, 0: none.
     pub(crate) pin_id: AtomicU32,
     #[pin]
@@ -107,6 +110,7 @@ impl SmkexSock {
                 state: AtomicU8::new(state::OFF),
                 err: AtomicI32::new(0),
                 enabled: AtomicBool::new(false),
+                app_shutdown: AtomicU8::new(0),
                 pin_id: AtomicU32::new(0),
                 work <- DelayedWork::new(crate::entry::work_fn),
                 driver: WorkOnly::new(Driver::new()),
@@ -158,6 +162,16 @@ impl SmkexSock {
 
     pub(crate) fn set_enabled(&self, _inner: &mut Inner, on: bool) {
         self.enabled.store(on, Ordering::Release);
+    }
+
+    /// Records the application's shutdown(), `how` as the proto sees it.
+    pub(crate) fn note_shutdown(&self, how: u8) {
+        self.app_shutdown.fetch_or(how & 3, Ordering::Release);
+    }
+
+    /// Did the application shut the socket down for sending (or receiving)?
+    pub(crate) fn shut_down(&self, send: bool) -> bool {
+        self.app_shutdown.load(Ordering::Acquire) & if send { 2 } else { 1 } != 0
     }
 
     /// The origin map of the peer's handshake bytes.
