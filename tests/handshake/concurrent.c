@@ -11,7 +11,10 @@
  *   concurrent: connections N complete N early_readiness N mismatches N errors N
  *
  *   concurrent server PORT COUNT [--family 4|6]
- *   concurrent client ADDR PORT COUNT [--family 4|6]
+ *   concurrent client ADDR PORT COUNT [--batch N] [--family 4|6]
+ *
+ * The client opens N connections at once (default: all, at most 256), then
+ * the next N: --batch 1 makes them one after the other.
  *
  * Exit status 0 only if every connection completed and matched.
  */
@@ -120,10 +123,12 @@ static void server(int port, int count)
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct epoll_event ev, evs[64];
-	static struct conn conns[MAX_CONNS];
+	struct conn *conns = calloc(count, sizeof(*conns));
 	int lfd = smkex_socket(), epfd = epoll_create1(0), accepted = 0, finished = 0, one = 1;
 	time_t deadline = time(NULL) + DEADLINE_S;
 
+	if (!conns)
+		die("calloc");
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (family == AF_INET6 ? bind(lfd, (void *)&a6, sizeof(a6)) : bind(lfd, (void *)&a4, sizeof(a4)))
 		die("bind");
@@ -191,25 +196,19 @@ static void server(int port, int count)
 	}
 }
 
-static void client(const char *addr, int port, int count)
+/* `count` connections at once. */
+static void client_batch(const struct sockaddr *a, socklen_t alen, int count, time_t deadline)
 {
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct epoll_event ev, evs[64];
 	static struct conn conns[MAX_CONNS];
 	int epfd = epoll_create1(0), finished = 0;
-	time_t deadline = time(NULL) + DEADLINE_S;
 
-	if ((family == AF_INET6 ? inet_pton(AF_INET6, addr, &a6.sin6_addr) :
-				  inet_pton(AF_INET, addr, &a4.sin_addr)) != 1)
-		die("address");
+	memset(conns, 0, sizeof(conns));
 	for (int i = 0; i < count; i++) {
 		struct conn *c = &conns[i];
 
 		c->fd = smkex_socket();
-		if ((family == AF_INET6 ? connect(c->fd, (void *)&a6, sizeof(a6)) :
-					  connect(c->fd, (void *)&a4, sizeof(a4))) &&
-		    errno != EINPROGRESS)
+		if (connect(c->fd, a, alen) && errno != EINPROGRESS)
 			die("connect");
 		connections++;
 		/* Writable only once connected and keyed. */
@@ -266,23 +265,54 @@ static void client(const char *addr, int port, int count)
 			finished++;
 		}
 	}
+	close(epfd);
+}
+
+/* `count` connections, `batch` at once (1: one after the other). */
+static void client(const char *addr, int port, int count, int batch)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+	time_t deadline = time(NULL) + DEADLINE_S;
+
+	if ((family == AF_INET6 ? inet_pton(AF_INET6, addr, &a6.sin6_addr) :
+				  inet_pton(AF_INET, addr, &a4.sin_addr)) != 1)
+		die("address");
+	for (int done = 0; done < count && time(NULL) < deadline; done += batch) {
+		int n = count - done < batch ? count - done : batch;
+
+		if (family == AF_INET6)
+			client_batch((struct sockaddr *)&a6, sizeof(a6), n, deadline);
+		else
+			client_batch((struct sockaddr *)&a4, sizeof(a4), n, deadline);
+	}
 }
 
 int main(int argc, char **argv)
 {
-	int rest = 0;
+	int rest = 0, batch = 0, args = argc;
 
-	if (argc >= 6 && !strcmp(argv[argc - 2], "--family") && !strcmp(argv[argc - 1], "6"))
-		family = AF_INET6;
-	if (argc >= 4 && !strcmp(argv[1], "server") && atoi(argv[3]) <= MAX_CONNS) {
+	/* Options at the end: --family 4|6, --batch N. */
+	while (args >= 3 && argv[args - 2][0] == '-') {
+		if (!strcmp(argv[args - 2], "--family") && !strcmp(argv[args - 1], "6"))
+			family = AF_INET6;
+		else if (!strcmp(argv[args - 2], "--batch"))
+			batch = atoi(argv[args - 1]);
+		args -= 2;
+	}
+	if (args == 4 && !strcmp(argv[1], "server") && atoi(argv[3]) > 0) {
 		server(atoi(argv[2]), atoi(argv[3]));
 		rest = atoi(argv[3]);
-	} else if (argc >= 5 && !strcmp(argv[1], "client") && atoi(argv[4]) <= MAX_CONNS) {
-		client(argv[2], atoi(argv[3]), atoi(argv[4]));
+	} else if (args == 5 && !strcmp(argv[1], "client") && atoi(argv[4]) > 0) {
 		rest = atoi(argv[4]);
+		if (!batch)
+			batch = rest;
+		if (batch < 1 || batch > MAX_CONNS)
+			batch = MAX_CONNS;
+		client(argv[2], atoi(argv[3]), rest, batch);
 	} else {
 		fprintf(stderr, "usage: concurrent server PORT COUNT [--family 4|6]\n"
-				"       concurrent client ADDR PORT COUNT [--family 4|6]\n");
+				"       concurrent client ADDR PORT COUNT [--batch N] [--family 4|6]\n");
 		return 2;
 	}
 	printf("concurrent: connections %d complete %d early_readiness %d mismatches %d errors %d\n",
