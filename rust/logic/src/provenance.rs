@@ -66,7 +66,7 @@ impl OfoSkb {
 }
 
 /// Why bytes may not be accepted as coming from a subflow: one variant per
-/// verdict of the check, each with the log line the C module printed.
+/// verdict of the check, each with the line the module logs for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Violation {
     /// Something could not be attributed (the map is lost).
@@ -322,7 +322,7 @@ impl OriginMap {
         }
         if truncated {
             // The kernel saw more skbs than it could pass: they cannot be
-            // followed (the C module failed on the ninth already).
+            // followed; the snapshot overflowing above fails closed the same way.
             self.lost = true;
         }
         self.ofo = now;
