@@ -130,11 +130,10 @@ impl SmkexSock {
         if p.is_null() || provenance::is_pending(p) {
             return None;
         }
-        // SAFETY: sk_user_data of a socket the module owns is NULL, a
-        // pending record (excluded above) or a state made by `into_raw`,
-        // freed only by `free` after close and an RCU grace period; the
-        // caller's context keeps it alive (see above).
-        Some(unsafe { &*p.cast::<SmkexSock>() })
+        let state = p.cast::<SmkexSock>();
+        // SAFETY: sk_user_data of a socket the module owns is NULL, a pending map (excluded above) or a published `OwnedState`, freed only by `OwnedState::free` after close and an RCU grace period; the caller's context keeps it alive (see above).
+        let state = unsafe { &*state };
+        Some(state)
     }
 
     pub(crate) fn state(&self) -> u8 {
@@ -255,7 +254,7 @@ impl Drop for OwnedState {
 /// The RCU callback of [`OwnedState::free`].
 unsafe extern "C" fn rcu_free(head: *mut bindings::callback_head) {
     let offset = core::mem::offset_of!(SmkexSock, rcu);
-    // SAFETY: `head` is the `rcu` field of a state from `into_raw` (see
+    // SAFETY: `head` is the `rcu` field of an `OwnedState`'s box (see
     // `free`), which nothing can reach any more.
     drop(unsafe { KBox::from_raw(head.cast::<u8>().sub(offset).cast::<SmkexSock>()) });
 }
