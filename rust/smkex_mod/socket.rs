@@ -73,8 +73,17 @@ pub(crate) fn before_io(sk: Sock, send: bool, flags: u32) -> i32 {
     }
     let nonblock = flags & bindings::MSG_DONTWAIT != 0;
     let mut timeo = sk.timeo(send, nonblock);
+    let mut woken_after_shutdown = false;
     loop {
-        match on_call(ss.enabled(), ss.state(), nonblock || timeo == 0, ss.shut_down(send), Errno::ConnAborted) {
+        // A call the application's own shutdown woke ends as after that
+        // shutdown, even if the handshake it stops has failed meanwhile:
+        // the answer must not depend on which of the two ran first.
+        let held = if woken_after_shutdown {
+            Held::ShutDown
+        } else {
+            on_call(ss.enabled(), ss.state(), nonblock || timeo == 0, ss.shut_down(send), Errno::ConnAborted)
+        };
+        match held {
             Held::Pass => return 0,
             Held::WouldBlock => return neg(bindings::EAGAIN),
             // The errno the outcome stored before publishing the state.
@@ -98,6 +107,7 @@ pub(crate) fn before_io(sk: Sock, send: bool, flags: u32) -> i32 {
             }
             CondVarTimeoutResult::Woken { jiffies } => timeo = jiffies as i64,
         }
+        woken_after_shutdown = ss.shut_down(send);
     }
 }
 
