@@ -227,3 +227,18 @@ smkex_run() {
 out_field() { sed -n "s/^$2: //p" "$1" | head -n 1; }
 # A counter of /proc/net/smkex in a namespace.
 smkex_counter() { ip netns exec "$1" awk -v c="$2" '$1 == c {print $2}' /proc/net/smkex; }
+# smkex_balance NS: every handshake started in NS ended exactly one way
+# (started = completed + failed + closed during the handshake).
+smkex_balance() {
+  local started completed failed closed
+  started=$(smkex_counter "$1" HandshakesStarted) completed=$(smkex_counter "$1" HandshakesCompleted)
+  failed=$(smkex_counter "$1" HandshakesFailed) closed=$(smkex_counter "$1" HandshakesClosed)
+  tap_diag "$1: started $started completed $completed failed $failed closed $closed"
+  [ -n "$started" ] && [ "$started" = $((completed + failed + closed)) ]
+}
+# smkex_unload: rmmod once the last SMKEX socket is gone (bounded wait).
+smkex_unload() {
+  local i
+  for i in $(seq 100); do rmmod smkex 2>/dev/null && return 0; sleep 0.2; done
+  return 1
+}

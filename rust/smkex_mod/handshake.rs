@@ -137,11 +137,16 @@ impl Drop for Driver {
 
 // ---- outcome ----
 
-fn set_duration(inner: &mut Inner) {
-    if let Some(started) = inner.started {
+/// Microseconds since the handshake started (0 if it has not).
+fn since_start_us(inner: &Inner) -> u64 {
+    inner.started.map_or(0, |started| {
         let ns = Ktime::ktime_get().to_ns() - started.to_ns();
-        inner.duration_us = (ns / 1000).max(0) as u64;
-    }
+        (ns / 1000).max(0) as u64
+    })
+}
+
+fn set_duration(inner: &mut Inner) {
+    inner.duration_us = since_start_us(inner);
 }
 
 /// `inner` held. The work resets the connection afterwards.
@@ -508,6 +513,8 @@ fn step(ss: &SmkexSock, drv: &mut Driver) -> bool {
                 }
                 drv.chan_id[k] = t.chan_id[k];
                 inner.channel[k] = t.info[k];
+                // At least 1, so that "usable at once" differs from "never".
+                inner.channel_up_us[k] = since_start_us(&inner).max(1);
                 debug!("channel {} up (subflow {})", k + 1, t.chan_id[k]);
                 if let Some(session) = inner.session.as_mut() {
                     session.channel_up(channel);

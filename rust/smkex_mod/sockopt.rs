@@ -184,6 +184,7 @@ fn get_from(
                 info.timeout_ms = i.timeout_ms;
                 info.duration_us = i.duration_us;
                 info.channel = i.channel;
+                info.channel_up_us = i.channel_up_us;
                 if smkex_state == state::COMPLETE {
                     if let Some(h) = i.session.as_ref().and_then(|s| s.transcript_hash()) {
                         info.transcript_hash = *h;

@@ -47,6 +47,8 @@ pub(crate) struct Inner {
     pub(crate) duration_us: u64,
     /// The subflows of channel 1 and 2, as getsockopt reports them.
     pub(crate) channel: [SmkexChannelInfo; 2],
+    /// Microseconds from `started` until each channel was usable (0: not yet).
+    pub(crate) channel_up_us: [u64; 2],
     /// From connect()/accept() until close or disconnect.
     pub(crate) session: Option<KBox<Session>>,
     /// Client: trusted remote addresses for channel 2 besides connect()'s.
@@ -102,6 +104,7 @@ impl SmkexSock {
                     started: None,
                     duration_us: 0,
                     channel: [SmkexChannelInfo::default(); 2],
+                    channel_up_us: [0; 2],
                     session: None,
                     peer_addrs: PeerAddrs::new(),
                     hooks_held: false,

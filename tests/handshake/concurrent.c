@@ -10,11 +10,13 @@
  *
  *   concurrent: connections N complete N early_readiness N mismatches N errors N
  *
- *   concurrent server PORT COUNT [--family 4|6]
- *   concurrent client ADDR PORT COUNT [--batch N] [--family 4|6]
+ *   concurrent server PORT COUNT [--family 4|6] [--plain]
+ *   concurrent client ADDR PORT COUNT [--batch N] [--family 4|6] [--plain]
  *
  * The client opens N connections at once (default: all, at most 256), then
- * the next N: --batch 1 makes them one after the other.
+ * the next N: --batch 1 makes them one after the other. --plain (both
+ * sides) is the same exchange over plain MPTCP, for the benchmarks: no
+ * SMKEX, a fixed 32-byte payload instead of the exporter.
  *
  * Exit status 0 only if every connection completed and matched.
  */
@@ -41,6 +43,7 @@
 #define DEADLINE_S 600
 
 static int family = AF_INET;
+static int plain;
 static int connections, completed, early, mismatches, errors;
 
 struct conn {
@@ -63,7 +66,7 @@ static int smkex_socket(void)
 
 	if (fd < 0)
 		die("socket");
-	if (setsockopt(fd, SOL_SMKEX, SMKEX_ENABLE, &one, sizeof(one)))
+	if (!plain && setsockopt(fd, SOL_SMKEX, SMKEX_ENABLE, &one, sizeof(one)))
 		die("SMKEX_ENABLE");
 	return fd;
 }
@@ -85,6 +88,10 @@ static int proof_of(int fd, unsigned char *out)
 	struct smkex_export ex;
 	socklen_t len = sizeof(ex);
 
+	if (plain) {
+		memset(out, 'p', PROOF_LEN);
+		return 0;
+	}
 	memset(&ex, 0, sizeof(ex));
 	memcpy(ex.label, label, sizeof(label) - 1);
 	ex.label_len = sizeof(label) - 1;
@@ -102,7 +109,7 @@ static int check_ready(struct conn *c, unsigned int events)
 		errors++;
 		return -1;
 	}
-	if (state_of(c->fd) != SMKEX_STATE_COMPLETE) {
+	if (!plain && state_of(c->fd) != SMKEX_STATE_COMPLETE) {
 		early++;
 		return -1;
 	}
@@ -292,7 +299,11 @@ int main(int argc, char **argv)
 {
 	int rest = 0, batch = 0, args = argc;
 
-	/* Options at the end: --family 4|6, --batch N. */
+	/* Options at the end: --family 4|6, --batch N, --plain. */
+	while (args >= 2 && !strcmp(argv[args - 1], "--plain")) {
+		plain = 1;
+		args--;
+	}
 	while (args >= 3 && argv[args - 2][0] == '-') {
 		if (!strcmp(argv[args - 2], "--family") && !strcmp(argv[args - 1], "6"))
 			family = AF_INET6;
@@ -311,8 +322,8 @@ int main(int argc, char **argv)
 			batch = MAX_CONNS;
 		client(argv[2], atoi(argv[3]), rest, batch);
 	} else {
-		fprintf(stderr, "usage: concurrent server PORT COUNT [--family 4|6]\n"
-				"       concurrent client ADDR PORT COUNT [--batch N] [--family 4|6]\n");
+		fprintf(stderr, "usage: concurrent server PORT COUNT [--family 4|6] [--plain]\n"
+				"       concurrent client ADDR PORT COUNT [--batch N] [--family 4|6] [--plain]\n");
 		return 2;
 	}
 	printf("concurrent: connections %d complete %d early_readiness %d mismatches %d errors %d\n",

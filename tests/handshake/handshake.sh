@@ -17,7 +17,7 @@ captures=()
 cleanup() { for p in "${captures[@]}"; do kill "$p" 2>/dev/null; done; topo_destroy; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-tap_plan 32
+tap_plan 36
 insmod "$KO" || { tap_diag "insmod failed"; exit $KSFT_FAIL; }
 topo_create || { tap_diag "topology set-up failed"; exit $KSFT_FAIL; }
 
@@ -78,6 +78,16 @@ channels() {
   [[ $c1 == "$2":*" -> $3":* || $c1 == "[$2]":*" -> [$3]":* ]] &&
     [[ $c2 == "$4":*" -> $5":* || $c2 == "[$4]":*" -> [$5]":* ]]
 }
+# timeline FILE: 0 < channel1_up_us <= channel2_up_us <= handshake_us on the
+# client; on the server both channels exist when it is accepted or soon after.
+timeline() {
+  local c1 c2 d
+  c1=$(out_field "$tmp/$1" channel1_up_us) c2=$(out_field "$tmp/$1" channel2_up_us)
+  d=$(out_field "$tmp/$1" handshake_us)
+  tap_diag "$1: channel 1 usable at $c1 us, channel 2 at $c2 us, complete at $d us"
+  [ "${c1:-0}" -gt 0 ] && [ "${c2:-0}" -gt 0 ] && [ "$c2" -le "$d" ] && [ "$c1" -le "$d" ] &&
+    { [[ $1 == *.server ]] || [ "$c1" -le "$c2" ]; }
+}
 differ() {
   local f
   for f in fingerprint export; do
@@ -111,6 +121,9 @@ run_family() {
   tap_check "IPv$fam: capture on path 1: records 1, 3, 5 only" pinned "$name" "$fam" 1
   tap_check "IPv$fam: capture on path 2: records 2, 4 only" pinned "$name" "$fam" 2
   tap_check "IPv$fam: application data after the handshake intact" transfer_intact "$name" 1000
+  tap_check "IPv$fam: SMKEX_INFO's channel times: channel 1 then channel 2 usable, both before the end" \
+    timeline "$name.client"
+  tap_check "IPv$fam: the server's channel times: both usable, before the end" timeline "$name.server"
   smkex_run "$tmp" "$name.again" "$(($7 + 1))" "$addr" --family "$fam" --export smkex-test \
     -- --family "$fam" --export smkex-test
   tap_check "IPv$fam: a second connection completes" both_complete "$name.again"

@@ -98,6 +98,8 @@ struct smkex_info {
 	__u64	duration_us;		/* handshake duration, 0 until it ends */
 	struct smkex_channel_info channel[2];	/* [0]: channel 1, [1]: channel 2 */
 	__u8	transcript_hash[SMKEX_HASH_LEN];	/* h, once complete */
+	/* Appended after version 1: */
+	__u64	channel_up_us[2];	/* when each channel became usable, from the start; 0 until then */
 };
 /* The first version's size, fixed: the struct only grows by appending. */
 #define SMKEX_INFO_SIZE_V1	128

@@ -290,6 +290,8 @@ fn report(fd: RawFd, o: &Options, errno: Option<&io::Error>) -> bool {
     println!("channel1: {}", channel_line(&info.channel[0]));
     println!("channel2: {}", channel_line(&info.channel[1]));
     println!("handshake_us: {}", info.duration_us);
+    println!("channel1_up_us: {}", info.channel_up_us[0]);
+    println!("channel2_up_us: {}", info.channel_up_us[1]);
     if info.state != state::COMPLETE {
         return false;
     }

@@ -340,6 +340,9 @@ pub fn info_encode(info: &SmkexInfo, out: &mut [u8; INFO_SIZE]) {
         w.put(&ch.remote_addr);
     }
     w.put(&info.transcript_hash);
+    for us in info.channel_up_us {
+        w.put(&us.to_ne_bytes());
+    }
 }
 
 /// Writes fields one after the other; what does not fit is dropped (the
@@ -581,7 +584,9 @@ mod tests {
         assert_eq!(get_len(SMKEX_ENABLE, 3, 0), Err(Errno::Inval));
         assert_eq!(get_len(SMKEX_TIMEOUT_MS, 3, 0), Err(Errno::Inval));
         assert_eq!(get_len(SMKEX_INFO, V1 as i32, 0), Ok(V1));
-        assert_eq!(get_len(SMKEX_INFO, V1 as i32 + 50, 0), Ok(V1));
+        // Between version 1 and the whole struct: what the caller asked.
+        assert_eq!(get_len(SMKEX_INFO, V1 as i32 + 8, 0), Ok(V1 + 8));
+        assert_eq!(get_len(SMKEX_INFO, V1 as i32 + 50, 0), Ok(INFO_SIZE));
         assert_eq!(get_len(SMKEX_INFO, V1 as i32 - 1, 0), Err(Errno::Inval));
         assert_eq!(get_len(SMKEX_PEER_ADDRS, 0, 0), Ok(0));
         assert_eq!(get_len(SMKEX_PEER_ADDRS, 48, 2), Ok(48));
@@ -665,9 +670,11 @@ mod tests {
         info.channel[1].remote_port = 0xabcd;
         info.channel[1].remote_addr[15] = 0x99;
         info.transcript_hash[31] = 0x77;
+        info.channel_up_us = [0x0a0b, 0x0c0d_0e0f];
         let mut out = [0u8; INFO_SIZE];
         info_encode(&info, &mut out);
-        assert_eq!(INFO_SIZE, 128);
+        // Version 1's 128 bytes, then the appended channel times.
+        assert_eq!(INFO_SIZE, 144);
         assert_eq!(&out[..4], &[3, 1, 1, 0]);
         assert_eq!(&out[4..8], &0x0102_0304u32.to_ne_bytes());
         assert_eq!(&out[8..16], &0x1122_3344_5566_7788u64.to_ne_bytes());
@@ -676,7 +683,10 @@ mod tests {
         assert_eq!(&out[60..62], &0xabcdu16.to_ne_bytes());
         assert_eq!(out[56 + 8 + 16 + 15], 0x99);
         assert_eq!(out[127], 0x77);
-        // state, role, version; timeout; duration; family; port; address; hash.
-        assert_eq!(out.iter().filter(|&&b| b != 0).count(), 3 + 4 + 8 + 1 + 2 + 1 + 1);
+        assert_eq!(&out[128..136], &0x0a0bu64.to_ne_bytes());
+        assert_eq!(&out[136..144], &0x0c0d_0e0fu64.to_ne_bytes());
+        // state, role, version; timeout; duration; family; port; address;
+        // hash; the two channel times.
+        assert_eq!(out.iter().filter(|&&b| b != 0).count(), 3 + 4 + 8 + 1 + 2 + 1 + 1 + 2 + 4);
     }
 }

@@ -88,6 +88,9 @@ pub struct SmkexInfo {
     pub duration_us: u64,
     pub channel: [SmkexChannelInfo; 2],
     pub transcript_hash: [u8; SMKEX_HASH_LEN],
+    /// Appended after version 1: microseconds from the handshake's start
+    /// until each channel became usable, 0 until then.
+    pub channel_up_us: [u64; 2],
 }
 
 /// Size of the first version of [`SmkexInfo`]: fixed, since the struct

@@ -102,6 +102,7 @@ fn struct_layouts_match_the_header() {
         ("offsetof(struct smkex_info, duration_us)", offset_of!(SmkexInfo, duration_us)),
         ("offsetof(struct smkex_info, channel)", offset_of!(SmkexInfo, channel)),
         ("offsetof(struct smkex_info, transcript_hash)", offset_of!(SmkexInfo, transcript_hash)),
+        ("offsetof(struct smkex_info, channel_up_us)", offset_of!(SmkexInfo, channel_up_us)),
         ("sizeof(struct smkex_channel_info)", size_of::<SmkexChannelInfo>()),
         ("offsetof(struct smkex_channel_info, local_addr)", offset_of!(SmkexChannelInfo, local_addr)),
         ("offsetof(struct smkex_channel_info, remote_addr)", offset_of!(SmkexChannelInfo, remote_addr)),
