@@ -242,3 +242,15 @@ smkex_unload() {
   for i in $(seq 100); do rmmod smkex 2>/dev/null && return 0; sleep 0.2; done
   return 1
 }
+# reap_server PID: sets `reaped` to the exit status of a server whose client
+# is done; one still waiting 30 s later (for a connection that ended before
+# its accept) is stopped and reported as 124.
+reap_server() {
+  local i
+  for i in $(seq 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill "$1" 2>/dev/null
+  wait "$1"
+  reaped=$?
+  [ "$i" = 300 ] && reaped=124
+  return 0
+}

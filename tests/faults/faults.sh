@@ -22,17 +22,6 @@ tap_plan 25
 insmod "$KO" || { tap_diag "insmod failed"; exit $KSFT_FAIL; }
 topo_create || { tap_diag "topology set-up failed"; exit $KSFT_FAIL; }
 
-# reap PID: the exit status of a server whose client is done; a server still
-# waiting 30 s later (for a connection that failed before its accept) is
-# stopped and reported as 124.
-reap() {
-  local i
-  for i in $(seq 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill "$1" 2>/dev/null
-  wait "$1"
-  local rc=$?
-  [ "$i" = 300 ] && echo 124 || echo "$rc"
-}
 last_field() { sed -n "s/^$2: //p" "$1" | tail -n 1; }
 reason_of() { last_field "$1" reason | cut -d' ' -f1; }
 no_key() { ! grep -q '^fingerprint:' "$@"; }
@@ -115,7 +104,8 @@ echo 'module smkex +p' >/proc/dynamic_debug/control	# a failure's reason on the 
 ip netns exec "$NS_C" timeout 900 "$CONCURRENT" client "$SERVER_ADDR1" 10811 "$NETEM_CONNECTIONS" --batch 1 \
   >"$tmp/netem.client" 2>&1
 crc=$?
-src=$(reap "$spid")
+reap_server "$spid"
+src=$reaped
 echo 'module smkex -p' >/proc/dynamic_debug/control
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 drops=$(netem_drops)
@@ -188,7 +178,8 @@ while kill -0 "$cpid" 2>/dev/null; do
 done
 wait "$cpid"
 crc=$?
-src=$(reap "$spid")
+reap_server "$spid"
+src=$reaped
 tap_diag "rmmod: $attempts attempts during the load; client: $(cat "$tmp/rmmod.client" | tr '\n' ' ')"
 tap_check "rmmod during load: attempted ($attempts times) and always refused" \
   test "$attempts" -ge 1 -a "$unloaded" = 0 -a -d /sys/module/smkex
