@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# What the handshake costs, side by side in one VM boot over the two-path
+# topology (Documentation/benchmarks.md derives the floor these numbers are
+# read against). Prints numbers; asserts nothing. Run from the host:
+#   make -C tests/handshake && qemu/run-vm.sh tests/bench/handshake.sh [LATENCY_RUNS] [RATE_CONNECTIONS]
+#
+# 1. Latency: with netem RTTs of 0 (the emulator's own cost), 20 and 100 ms
+#    on both paths, when each side completes, from connect() (client) or
+#    the accept (server), and from the moment its channel 2 was usable
+#    (SMKEX_INFO's channel_up_us), in RTTs.
+# 2. Connection rate: sequential connect + exchange + close, SMKEX against
+#    plain MPTCP with the same two-path configuration (concurrent --batch 1).
+# 3. Server capacity: 256 clients at once against one epoll server, SMKEX
+#    against plain MPTCP accepts, and the VM's CPU time per connection.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+RUNS=${1:-9}
+RATE_N=${2:-100}
+CONCURRENT=$here/../handshake/concurrent
+tmp=$(mktemp -d)
+trap 'topo_destroy; rm -rf "$tmp"' EXIT
+insmod "$here/../../smkex.ko" || exit 1
+topo_create || exit 1
+ROUTER_IFS="$NS_R1:r1c $NS_R1:r1s $NS_R2:r2c $NS_R2:r2s"
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "-" }'; }
+# set_rtt MS: every router interface delays by half the RTT (each direction
+# crosses one egress per router); 0 removes the delay.
+set_rtt() {
+  local d
+  for d in $ROUTER_IFS; do
+    tc -n "${d%%:*}" qdisc del dev "${d#*:}" root 2>/dev/null
+    [ "$1" = 0 ] || tc -n "${d%%:*}" qdisc add dev "${d#*:}" root netem delay "$(($1 / 2))ms"
+  done
+}
+
+echo "== 1. handshake latency ($RUNS connections per RTT, medians; us and RTTs)"
+port=12000
+for rtt in 0 20 100; do
+  set_rtt "$rtt"
+  : >"$tmp/lat"
+  for i in $(seq "$RUNS"); do
+    port=$((port + 1))
+    smkex_run "$tmp" lat "$port" "$SERVER_ADDR1" --timeout-ms 30000 -- --timeout-ms 30000
+    [ "$(out_field "$tmp/lat.client" state)" = complete ] || { echo "rtt $rtt run $i: not complete"; continue; }
+    echo "$(out_field "$tmp/lat.client" handshake_us) $(out_field "$tmp/lat.client" channel1_up_us)" \
+      "$(out_field "$tmp/lat.client" channel2_up_us) $(out_field "$tmp/lat.server" handshake_us)" \
+      "$(out_field "$tmp/lat.server" channel2_up_us)" >>"$tmp/lat"
+  done
+  c_done=$(awk '{ print $1 }' "$tmp/lat" | median)
+  c_ch1=$(awk '{ print $2 }' "$tmp/lat" | median)
+  c_ch2=$(awk '{ print $3 }' "$tmp/lat" | median)
+  c_after=$(awk '{ print $1 - $3 }' "$tmp/lat" | median)
+  s_done=$(awk '{ print $4 }' "$tmp/lat" | median)
+  s_after=$(awk '{ print $4 - $5 }' "$tmp/lat" | median)
+  in_rtt() { [ "$rtt" = 0 ] && echo "-" || awk -v us="$1" -v r="$rtt" 'BEGIN { printf "%.2f", us / (r * 1000) }'; }
+  echo "rtt $rtt ms: client: channel 1 usable $c_ch1 us ($(in_rtt "$c_ch1") RTT), channel 2 usable $c_ch2 us ($(in_rtt "$c_ch2") RTT)," \
+    "complete $c_done us ($(in_rtt "$c_done") RTT from connect, $c_after us = $(in_rtt "$c_after") RTT after channel 2);" \
+    "server: complete $s_done us ($(in_rtt "$s_done") RTT from accept, $s_after us = $(in_rtt "$s_after") RTT after its channel 2)"
+done
+set_rtt 0
+
+# rate NAME PORT COUNT BATCH [--plain]: one client/server run; prints its
+# connections per second and the VM's busy CPU ms per connection.
+busy_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+rate() {
+  local name=$1 port=$2 count=$3 batch=$4 start ms cpu0 cpu1
+  shift 4
+  ip netns exec "$NS_S" timeout 900 "$CONCURRENT" server "$port" "$count" "$@" >"$tmp/$name.server" 2>&1 &
+  local spid=$!
+  wait_for 60 ns_listening "$NS_S" "$port"
+  cpu0=$(busy_jiffies)
+  start=$(date +%s%N)
+  ip netns exec "$NS_C" timeout 900 "$CONCURRENT" client "$SERVER_ADDR1" "$port" "$count" --batch "$batch" "$@" \
+    >"$tmp/$name.client" 2>&1
+  wait "$spid"
+  ms=$((($(date +%s%N) - start) / 1000000))
+  cpu1=$(busy_jiffies)
+  awk -v n="$count" -v ms="$ms" -v j=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v what="$name" \
+      -v out="$(tail -n 1 "$tmp/$name.client")" \
+    'BEGIN { printf "%s: %d connections in %d ms: %.1f per second, %.2f CPU ms per connection (%s)\n",
+             what, n, ms, n * 1000 / ms, j * 1000 / hz / n, out }'
+}
+ratios() { # FILE: median rates of smkex and plain lines, and their ratio
+  local s p
+  s=$(grep '^smkex' "$1" | sed 's/.*: \([0-9.]*\) per second.*/\1/' | median)
+  p=$(grep '^plain' "$1" | sed 's/.*: \([0-9.]*\) per second.*/\1/' | median)
+  sc=$(grep '^smkex' "$1" | sed 's/.* \([0-9.]*\) CPU ms.*/\1/' | median)
+  pc=$(grep '^plain' "$1" | sed 's/.* \([0-9.]*\) CPU ms.*/\1/' | median)
+  awk -v s="$s" -v p="$p" -v sc="$sc" -v pc="$pc" 'BEGIN {
+    printf "median: smkex %.1f/s, plain %.1f/s, ratio %.3f; CPU per connection smkex %.2f ms, plain %.2f ms, difference %.2f ms (both ends)\n",
+           s, p, s / p, sc, pc, sc - pc }'
+}
+
+echo "== 2. connection rate: $RATE_N sequential connections, 3 rounds alternating"
+: >"$tmp/rate"
+for round in 1 2 3; do
+  rate plain $((12500 + round * 2)) "$RATE_N" 1 --plain | tee -a "$tmp/rate"
+  rate smkex $((12501 + round * 2)) "$RATE_N" 1 | tee -a "$tmp/rate"
+done
+ratios "$tmp/rate"
+
+echo "== 3. server capacity: 256 clients at once, 3 rounds alternating"
+: >"$tmp/cap"
+for round in 1 2 3; do
+  rate plain $((12600 + round * 2)) 256 256 --plain | tee -a "$tmp/cap"
+  rate smkex $((12601 + round * 2)) 256 256 | tee -a "$tmp/cap"
+done
+ratios "$tmp/cap"
+for ns in "$NS_C" "$NS_S"; do smkex_balance "$ns"; done
+rmmod smkex
