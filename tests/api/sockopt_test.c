@@ -672,6 +672,51 @@ TEST_F(mptcp, never_enabled_socket_reads_as_off)
 	EXPECT_EQ(attached, smkex_stat("SocketsAttached"));
 }
 
+/*
+ * An IPv6 SMKEX listener that accepts an IPv4 client (a v4-mapped
+ * connection) reports channel 1 as AF_INET with the IPv4 addresses, as
+ * the IPv4 subflows of channel 2 are: one family for one kind of address.
+ */
+TEST(v4_mapped_channel_reported_as_inet)
+{
+	int lfd = socket(AF_INET6, SOCK_STREAM, IPPROTO_MPTCP), client, child, i;
+	struct smkex_info info;
+	unsigned short port;
+	unsigned int loopback = htonl(INADDR_LOOPBACK);
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6 };
+	socklen_t len = sizeof(any);
+
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(0, set_int(lfd, SMKEX_ENABLE, 1));
+	ASSERT_EQ(0, set_int(lfd, SMKEX_TIMEOUT_MS, 1000));
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&any, sizeof(any)));
+	ASSERT_EQ(0, listen(lfd, 8));
+	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&any, &len));
+	port = any.sin6_port;
+	client = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+	ASSERT_GE(client, 0);
+	ASSERT_EQ(0, set_int(client, SMKEX_ENABLE, 1));
+	ASSERT_EQ(0, set_int(client, SMKEX_TIMEOUT_MS, 1000));
+	ASSERT_EQ(0, connect_to(client, AF_INET, port));
+	child = accept(lfd, NULL, NULL);
+	ASSERT_GE(child, 0);
+	/* Channel 1 is known once the work has run for the accepted socket. */
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ((int)sizeof(info), get_info(child, &info));
+		if (info.channel[0].family)
+			break;
+		usleep(10 * 1000);
+	}
+	EXPECT_EQ(SMKEX_ROLE_SERVER, info.role);
+	EXPECT_EQ(AF_INET, info.channel[0].family);
+	EXPECT_EQ(0, memcmp(info.channel[0].local_addr, &loopback, 4));
+	EXPECT_EQ(0, memcmp(info.channel[0].remote_addr, &loopback, 4));
+	EXPECT_EQ(port, info.channel[0].local_port);
+	close(child);
+	close(client);
+	close(lfd);
+}
+
 TEST(plain_tcp_is_untouched)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
