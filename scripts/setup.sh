@@ -6,12 +6,13 @@ set -euo pipefail
 
 # Debian packages: kernel build (LLVM=1 toolchain, kconfig, libelf for objtool),
 # VM (qemu, busybox for virtme-ng's initramfs), test tools (iproute2, nft,
-# tcpdump, libnetfilter-queue for the path attacker).
+# tcpdump, libnetfilter-queue for the path attacker, iptables for the kernel's
+# MPTCP selftests).
 DEB_PACKAGES=(
   build-essential clang lld llvm libclang-dev flex bison bc kmod cpio rsync
   libelf-dev libssl-dev dwarves xz-utils zstd python3 pahole
   qemu-system-x86 busybox-static
-  iproute2 nftables tcpdump iputils-ping procps ethtool
+  iproute2 nftables iptables tcpdump iputils-ping procps ethtool
   libnetfilter-queue-dev libmnl-dev pkg-config
   linux-source-6.12
 )

@@ -9,8 +9,8 @@
 here=$(cd "$(dirname "$0")" && pwd)
 KO=${SMKEX_KO:-$here/../../smkex.ko}
 CONCURRENT=$here/../handshake/concurrent
-NETEM_CONNECTIONS=${SMKEX_NETEM_CONNECTIONS:-40}
-CLOSES=${SMKEX_CLOSES:-300}
+NETEM_CONNECTIONS=${SMKEX_NETEM_CONNECTIONS:-30}
+CLOSES=${SMKEX_CLOSES:-200}
 RMMOD_CONNECTIONS=${SMKEX_RMMOD_CONNECTIONS:-192}
 tmp=$(mktemp -d)
 pids=()
