@@ -76,7 +76,8 @@ if [ $kernel_ok = 1 ] && run_step "build: smkex.ko (no SIMD, loadable relocation
    && run_step "build: VM suite programs" build_vm_suites; then
   vm_out=build/vm-out/results
   rm -rf "$vm_out"
-  qemu/run-vm.sh --log build/logs/vm-console.log tests/vm-suites.sh "$vm_out" "${VM_SUITES[@]}" >build/logs/vm.log 2>&1
+  # The suites take about 35 minutes under TCG: more than run-vm.sh's default bound.
+  SMKEX_VM_TIMEOUT=${SMKEX_VM_TIMEOUT:-3600} qemu/run-vm.sh --log build/logs/vm-console.log tests/vm-suites.sh "$vm_out" "${VM_SUITES[@]}" >build/logs/vm.log 2>&1
   echo "# vm exit status $?"
   for suite in "${VM_SUITES[@]}"; do
     for prog in $(make -s -C "tests/$suite" list); do

@@ -9,9 +9,9 @@
 here=$(cd "$(dirname "$0")" && pwd)
 KO=${SMKEX_KO:-$here/../../smkex.ko}
 CONCURRENT=$here/../handshake/concurrent
-NETEM_CONNECTIONS=${SMKEX_NETEM_CONNECTIONS:-30}
-CLOSES=${SMKEX_CLOSES:-200}
-RMMOD_CONNECTIONS=${SMKEX_RMMOD_CONNECTIONS:-192}
+NETEM_CONNECTIONS=${SMKEX_NETEM_CONNECTIONS:-20}
+CLOSES=${SMKEX_CLOSES:-120}
+RMMOD_CONNECTIONS=${SMKEX_RMMOD_CONNECTIONS:-128}
 tmp=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; topo_destroy; rm -rf "$tmp"; }

@@ -9,8 +9,8 @@
 here=$(cd "$(dirname "$0")" && pwd)
 KO=${SMKEX_KO:-$here/../../smkex.ko}
 CONCURRENT=$here/../handshake/concurrent
-V4=${SMKEX_MUTATE_V4:-60}
-V6=${SMKEX_MUTATE_V6:-30}
+V4=${SMKEX_MUTATE_V4:-40}
+V6=${SMKEX_MUTATE_V6:-20}
 RATE=${SMKEX_MUTATE_RATE:-30}
 tmp=$(mktemp -d)
 mutators=()
