@@ -10,7 +10,7 @@ set -euo pipefail
 # MPTCP selftests).
 DEB_PACKAGES=(
   build-essential clang lld llvm libclang-dev flex bison bc kmod cpio rsync
-  libelf-dev libssl-dev dwarves xz-utils zstd python3 pahole
+  libelf-dev libssl-dev dwarves xz-utils zstd python3 python3-cryptography pahole
   qemu-system-x86 busybox-static
   iproute2 nftables iptables tcpdump iputils-ping procps ethtool
   libnetfilter-queue-dev libmnl-dev pkg-config

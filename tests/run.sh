@@ -55,6 +55,10 @@ while read -r status name; do
   case $status in ok) result ok "cargo test: $name" ;; FAILED) result fail "cargo test: $name" ;; ignored) result skip "cargo test: $name" ignored ;; esac
 done <build/logs/cargo-test.results
 [ $rc = 0 ] || grep -q '^FAILED' build/logs/cargo-test.results || result fail "cargo test exited with status $rc (see build/logs/cargo-test.log)"
+# The spec's vectors recomputed by an independent implementation (Python's
+# hashlib/hmac and cryptography), so that spec, host crate and kernel cannot drift.
+run_step "spec vectors: handshake recomputed in Python" python3 rust/proto/tests/crosscheck_vectors.py
+run_step "spec vectors: record layer recomputed in Python (cryptography's ChaCha20-Poly1305)" python3 rust/proto/tests/crosscheck_records.py
 run_step "cargo clippy: smkex-proto denies warnings" cargo clippy --manifest-path rust/Cargo.toml -p smkex-proto -- -D warnings
 run_step "cargo clippy: smkex-logic denies warnings" cargo clippy --manifest-path rust/Cargo.toml -p smkex-logic --all-targets -- -D warnings
 run_step "cargo clippy: smkex CLI denies warnings" cargo clippy --release --manifest-path rust/Cargo.toml -p smkex-cli -- -D warnings

@@ -9,6 +9,10 @@
 //! [`Session::timer_expired`], [`Session::peer_closed`]) and after each one
 //! drain [`Session::poll`] until it returns [`Action::Idle`].
 //!
+//! After completion, [`records`] is the AEAD record layer keyed by
+//! [`Session::record_secret`] (protocol.md §10); the AEAD primitive itself
+//! is supplied by the caller through [`records::Aead`].
+//!
 //! ```
 //! use smkex_proto::{Action, Channel, Role, Session, Status, MAX_RECORD_LEN};
 //!
@@ -50,6 +54,7 @@
 #![forbid(unsafe_code)]
 
 pub mod record;
+pub mod records;
 pub mod schedule;
 pub mod selftest;
 mod session;
@@ -59,7 +64,7 @@ pub use record::{
     CLIENT_TO_SERVER_CH2_BYTES, MAX_RECORD_LEN, SERVER_TO_CLIENT_CH1_BYTES,
     SERVER_TO_CLIENT_CH2_BYTES,
 };
-pub use schedule::{ExportError, MAX_EXPORT_LEN};
+pub use schedule::{ExportError, MAX_EXPORT_LEN, RECORD_SECRET_LEN};
 pub use session::{Action, Session, Status, DEFAULT_TIMEOUT_MS, RANDOM_LEN};
 
 /// Which side of the connection a session runs.

@@ -1,5 +1,7 @@
 //! The SMKEX v1 key schedule: binding hash, HKDF-SHA256 derivations, the
-//! client Finished MAC and the exporter. Documentation/protocol.md §4.
+//! client Finished MAC, the exporter and the record secret.
+//! Documentation/protocol.md §4 (the record keys expanded from the record
+//! secret: §10 and [`crate::records`]).
 
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
@@ -21,11 +23,18 @@ pub const LABEL_EXPORTER_SECRET: &[u8] = b"smkex v1 exporter secret";
 pub const LABEL_CLIENT_FINISHED: &[u8] = b"smkex v1 client finished";
 /// HKDF-Expand info prefix of exporter outputs.
 pub const LABEL_EXPORTER_OUTPUT: &[u8] = b"smkex v1 exporter output";
+/// HKDF-Expand info prefix of the record secret (followed by h): the root
+/// of the record layer's keys ([`crate::records::RecordKeys`]), a branch
+/// of its own so that the kernel's record keys are unrelated to the session
+/// key and to every exporter output an application may use itself.
+pub const LABEL_RECORD_SECRET: &[u8] = b"smkex v1 record secret";
 
 /// Bytes of the session key.
 pub const SESSION_KEY_LEN: usize = 32;
 /// Bytes of the exporter secret.
 pub const EXPORTER_SECRET_LEN: usize = 32;
+/// Bytes of the record secret.
+pub const RECORD_SECRET_LEN: usize = 32;
 /// Largest exporter output, in bytes.
 pub const MAX_EXPORT_LEN: usize = 255;
 /// Longest exporter label, in bytes.
@@ -68,6 +77,9 @@ pub struct KeySchedule {
     pub finished_key: [u8; 32],
     /// The exporter secret (PRK of [`export`]).
     pub exporter_secret: [u8; EXPORTER_SECRET_LEN],
+    /// The record secret (PRK of the record layer's per-direction keys and
+    /// IVs, [`crate::records::RecordKeys::derive`]).
+    pub record_secret: [u8; RECORD_SECRET_LEN],
     /// The binding hash h.
     pub transcript_hash: [u8; HASH_LEN],
 }
@@ -79,6 +91,7 @@ impl KeySchedule {
             session_key: [0; SESSION_KEY_LEN],
             finished_key: [0; 32],
             exporter_secret: [0; EXPORTER_SECRET_LEN],
+            record_secret: [0; RECORD_SECRET_LEN],
             transcript_hash: [0; HASH_LEN],
         }
     }
@@ -107,6 +120,9 @@ impl KeySchedule {
                 .is_ok()
             && kdf
                 .expand_multi_info(&[LABEL_EXPORTER_SECRET, h], &mut ks.exporter_secret)
+                .is_ok()
+            && kdf
+                .expand_multi_info(&[LABEL_RECORD_SECRET, h], &mut ks.record_secret)
                 .is_ok();
         if ok {
             Some(ks)

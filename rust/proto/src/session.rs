@@ -11,7 +11,9 @@ use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroize;
 
 use crate::record::{self, RecordType, HASH_LEN, KEY_SHARE_LEN, MAX_RECORD_LEN, NONCE_LEN};
-use crate::schedule::{self, ExportError, KeySchedule, EXPORTER_SECRET_LEN, SESSION_KEY_LEN};
+use crate::schedule::{
+    self, ExportError, KeySchedule, EXPORTER_SECRET_LEN, RECORD_SECRET_LEN, SESSION_KEY_LEN,
+};
 use crate::{Channel, FailureReason, Role};
 
 /// Bytes of caller-supplied randomness per session: 32 bytes of X25519
@@ -40,7 +42,8 @@ pub enum Action {
     },
     /// The handshake completed: the secrets are available from
     /// [`Session::session_key`], [`Session::exporter_secret`],
-    /// [`Session::transcript_hash`] and [`Session::export`]. Reported once.
+    /// [`Session::record_secret`], [`Session::transcript_hash`] and
+    /// [`Session::export`]. Reported once.
     Complete,
     /// The handshake failed; the session is dead. Reported once.
     Fail(FailureReason),
@@ -549,6 +552,14 @@ impl Session {
     /// The 32-byte exporter secret, once complete.
     pub fn exporter_secret(&self) -> Option<&[u8; EXPORTER_SECRET_LEN]> {
         self.complete_keys().map(|k| &k.exporter_secret)
+    }
+
+    /// The 32-byte record secret, once complete (exactly when
+    /// [`Session::session_key`] is available): the input of
+    /// [`crate::records::RecordKeys::derive`], and what the get-only socket
+    /// option `SMKEX_RECORD_SECRET` hands to outside decoders.
+    pub fn record_secret(&self) -> Option<&[u8; RECORD_SECRET_LEN]> {
+        self.complete_keys().map(|k| &k.record_secret)
     }
 
     /// The transcript (binding) hash h, once complete.

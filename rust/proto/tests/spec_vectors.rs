@@ -90,6 +90,7 @@ fn spec_lists_exactly_the_expected_vectors() {
         "session_key",
         "finished_key",
         "exporter_secret",
+        "record_secret",
         "client_finished",
         "exporter_label",
         "exporter_context",
@@ -147,6 +148,7 @@ fn handshake_reproduces_the_spec_vectors() {
             side.s.exporter_secret().unwrap(),
             &v32(&v, "exporter_secret")
         );
+        assert_eq!(side.s.record_secret().unwrap(), &v32(&v, "record_secret"));
         let mut out = [0u8; 32];
         side.s
             .export(
@@ -183,6 +185,7 @@ fn key_schedule_reproduces_the_spec_vectors() {
     assert_eq!(ks.session_key, v32(&v, "session_key"));
     assert_eq!(ks.finished_key, v32(&v, "finished_key"));
     assert_eq!(ks.exporter_secret, v32(&v, "exporter_secret"));
+    assert_eq!(ks.record_secret, v32(&v, "record_secret"));
     assert_eq!(ks.client_finished().unwrap(), v32(&v, "client_finished"));
     // The records, by the encoder and by the one-shot parser.
     let nsh: Vec<u8> = n_s.iter().chain(h.iter()).copied().collect();
@@ -218,7 +221,8 @@ fn key_schedule_reproduces_the_spec_vectors() {
     }
 }
 
-/// The failure table of §6 lists every reason with its number and name.
+/// The failure table of §6 lists every reason with its number and name:
+/// the handshake's, then the record layer's (`Record` + the variant).
 #[test]
 fn spec_failure_table_matches_the_code() {
     let section = SPEC
@@ -240,6 +244,11 @@ fn spec_failure_table_matches_the_code() {
     let want: Vec<(u8, String)> = FailureReason::ALL
         .iter()
         .map(|r| (r.code(), format!("{r:?}")))
+        .chain(
+            smkex_proto::records::RecordError::ALL
+                .iter()
+                .map(|e| (e.code(), format!("Record{e:?}"))),
+        )
         .collect();
     assert_eq!(rows, want);
 }
@@ -255,6 +264,7 @@ fn spec_labels_match_the_code() {
         LABEL_EXPORTER_SECRET,
         LABEL_CLIENT_FINISHED,
         LABEL_EXPORTER_OUTPUT,
+        LABEL_RECORD_SECRET,
     ] {
         let quoted = format!("`{}`", std::str::from_utf8(label).unwrap());
         assert!(
