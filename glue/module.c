@@ -50,6 +50,17 @@ unsigned int smkex_glue_param_timeout_ms(void)
 	return READ_ONCE(handshake_timeout_ms);
 }
 
+/* A benchmark, off by default: tests/bench/transfer.sh sets it. */
+static unsigned int record_bench_mib;
+module_param(record_bench_mib, uint, 0444);
+MODULE_PARM_DESC(record_bench_mib,
+		 "At load, seal and open this many MiB of 16 KiB records and log the rates (benchmark; default 0: off)");
+
+unsigned int smkex_glue_param_record_bench_mib(void)
+{
+	return record_bench_mib;
+}
+
 void smkex_glue_debug(const char *msg, size_t len)
 {
 	pr_debug("smkex: %.*s\n", (int)len, msg);

@@ -170,25 +170,77 @@ void smkex_glue_read_conn(struct sock *sk, struct smkex_glue_conn *conn)
 	}
 }
 
-/* ---- the handshake's I/O ---- */
+/* ---- the handshake's and the record layer's I/O ---- */
 
-int smkex_glue_send(struct sock *sk, const u8 *buf, size_t len)
+int smkex_glue_send(struct sock *sk, const u8 *buf, size_t len, int flags)
 {
-	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct msghdr msg = { .msg_flags = flags };
 	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
 
 	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &kv, 1, len);
 	return smkex_glue_base(sk)->sendmsg(sk, &msg, len);
 }
 
-int smkex_glue_recv(struct sock *sk, u8 *buf, size_t len)
+int smkex_glue_recv(struct sock *sk, u8 *buf, size_t len, int flags)
 {
 	struct msghdr msg = {};
 	struct kvec kv = { .iov_base = buf, .iov_len = len };
 	int addr_len;
 
 	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, len);
-	return smkex_glue_base(sk)->recvmsg(sk, &msg, len, MSG_DONTWAIT, &addr_len);
+	return smkex_glue_base(sk)->recvmsg(sk, &msg, len, flags, &addr_len);
+}
+
+u64 smkex_glue_data_avail(const struct sock *sk)
+{
+	return mptcp_data_avail(mptcp_sk(sk));
+}
+
+static bool smkex_readable(struct sock *sk)
+{
+	return mptcp_data_avail(mptcp_sk(sk)) || READ_ONCE(sk->sk_err) ||
+	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+	       inet_sk_state_load(sk) == TCP_CLOSE;
+}
+
+int smkex_glue_wait_data(struct sock *sk, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	int err = 0;
+
+	lock_sock(sk);
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (!smkex_readable(sk)) {
+		if (!*timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		sk_wait_event(sk, timeo, smkex_readable(sk), &wait);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	release_sock(sk);
+	return err;
+}
+
+int smkex_glue_wait_memory(struct sock *sk, long *timeo)
+{
+	int err;
+
+	lock_sock(sk);
+	err = sk_stream_wait_memory(sk, timeo);
+	release_sock(sk);
+	return err;
+}
+
+size_t smkex_glue_send_room(const struct sock *sk)
+{
+	int room = READ_ONCE(sk->sk_sndbuf) - READ_ONCE(sk->sk_wmem_queued);
+
+	return room > 0 ? room : 0;
 }
 
 /*

@@ -47,10 +47,19 @@ int smkex_rs_connect_prepare(struct sock *sk);
 /* After MPTCP's connect (socket locked), with its result. */
 void smkex_rs_connect_done(struct sock *sk, int err);
 /*
- * Before MPTCP's sendmsg/recvmsg: 0 to go on, -errno (held data), or 1: a
- * receive ends the stream without MPTCP.
+ * Before MPTCP's sendmsg/recvmsg: 0 to go on, -errno (held data),
+ * SMKEX_IO_END: a receive ends the stream without MPTCP, or
+ * SMKEX_IO_RECORDS: the record layer carries the call (smkex_rs_record_*).
  */
+#define SMKEX_IO_END		1
+#define SMKEX_IO_RECORDS	2
 int smkex_rs_before_io(struct sock *sk, bool send, int flags);
+struct msghdr;
+/* The record layer's sendmsg and recvmsg (unlocked): bytes, or -errno. */
+int smkex_rs_record_send(struct sock *sk, struct msghdr *msg, size_t len, int flags);
+int smkex_rs_record_recv(struct sock *sk, struct msghdr *msg, size_t len, int flags);
+/* Before inet_shutdown (unlocked): a record layer ends its sending with Close. */
+void smkex_rs_shutdown_prepare(struct sock *sk, int how);
 /* What poll reports, from MPTCP's mask. */
 __poll_t smkex_rs_poll(struct sock *sk, __poll_t mask);
 /* After MPTCP's listen succeeded (socket unlocked). */
@@ -87,6 +96,7 @@ u32 smkex_rs_pin(struct sock *sk);
 int smkex_glue_init(void);
 void smkex_glue_exit(void);
 unsigned int smkex_glue_param_timeout_ms(void);
+unsigned int smkex_glue_param_record_bench_mib(void);
 void smkex_glue_count(const struct sock *sk, unsigned int index);
 /* Dynamic debug: "smkex: <msg>". */
 void smkex_glue_debug(const char *msg, size_t len);
@@ -148,9 +158,24 @@ struct smkex_glue_conn {
 };
 void smkex_glue_read_conn(struct sock *sk, struct smkex_glue_conn *conn);
 
-/* mptcp.c: the handshake's I/O, through MPTCP's own sendmsg and recvmsg. */
-int smkex_glue_send(struct sock *sk, const u8 *buf, size_t len);
-int smkex_glue_recv(struct sock *sk, u8 *buf, size_t len);
+/*
+ * mptcp.c: the handshake's and the record layer's I/O, through MPTCP's own
+ * sendmsg and recvmsg; `flags` MSG_DONTWAIT or 0 (the socket's timeouts).
+ */
+int smkex_glue_send(struct sock *sk, const u8 *buf, size_t len, int flags);
+int smkex_glue_recv(struct sock *sk, u8 *buf, size_t len, int flags);
+/*
+ * Unlocked: wait until MPTCP has data to read (or an error, end of stream,
+ * close), or until send memory is free, as TCP's receive and send do:
+ * 0, -EAGAIN when *timeo ran out, the interrupted errno on a signal,
+ * -EPIPE (send side shut down or failed). *timeo is decremented.
+ */
+int smkex_glue_wait_data(struct sock *sk, long *timeo);
+int smkex_glue_wait_memory(struct sock *sk, long *timeo);
+/* Bytes MPTCP's send buffer takes before a send would wait (lockless). */
+size_t smkex_glue_send_room(const struct sock *sk);
+/* Bytes MPTCP holds for the application to read (lockless). */
+u64 smkex_glue_data_avail(const struct sock *sk);
 /* Socket and data lock held: nothing queued at the MPTCP level (all pushed into subflows). */
 bool smkex_glue_nothing_unsent(struct sock *sk);
 u64 smkex_glue_write_seq(struct sock *sk);
@@ -178,6 +203,16 @@ struct smkex_glue_ofo {
 /* The out-of-order skbs that start before `end`, in order; at most `max`. */
 unsigned int smkex_glue_ofo(const struct sock *sk, u64 end, struct smkex_glue_ofo *out,
 			    unsigned int max, bool *truncated);
+
+/* takeover.c: the application's buffers (copy_from_iter / copy_to_iter). */
+size_t smkex_glue_msg_copy_from(struct msghdr *msg, u8 *buf, size_t len);
+size_t smkex_glue_msg_copy_to(struct msghdr *msg, const u8 *buf, size_t len);
+
+/* crypto.c: ChaCha20-Poly1305 in place; buf holds text then the 16-byte tag. */
+void smkex_glue_aead_seal(u8 *buf, size_t pt_len, const u8 *ad, size_t ad_len, u64 nonce,
+			  const u8 *key);
+bool smkex_glue_aead_open(u8 *buf, size_t ct_len, const u8 *ad, size_t ad_len, u64 nonce,
+			  const u8 *key);
 
 /* ==== Between the glue's own files ==== */
 

@@ -17,6 +17,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
+#include <linux/uio.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
@@ -88,17 +89,35 @@ static int smkex_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	int err = smkex_rs_before_io(sk, true, msg->msg_flags);
 
+	if (err == SMKEX_IO_RECORDS)
+		return smkex_rs_record_send(sk, msg, len, msg->msg_flags);
 	return err ?: smkex_glue_base(sk)->sendmsg(sk, msg, len);
 }
 
 static int smkex_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 			 int *addr_len)
 {
-	int err = smkex_rs_before_io(sk, false, flags);
+	int err;
 
-	if (err > 0)	/* shut down during the handshake: end of stream */
+	/* The error queue holds no application data. */
+	if (flags & MSG_ERRQUEUE)
+		return smkex_glue_base(sk)->recvmsg(sk, msg, len, flags, addr_len);
+	err = smkex_rs_before_io(sk, false, flags);
+	if (err == SMKEX_IO_RECORDS)
+		return smkex_rs_record_recv(sk, msg, len, flags);
+	if (err == SMKEX_IO_END)	/* shut down during the handshake */
 		return 0;
 	return err ?: smkex_glue_base(sk)->recvmsg(sk, msg, len, flags, addr_len);
+}
+
+size_t smkex_glue_msg_copy_from(struct msghdr *msg, u8 *buf, size_t len)
+{
+	return copy_from_iter(buf, len, &msg->msg_iter);
+}
+
+size_t smkex_glue_msg_copy_to(struct msghdr *msg, const u8 *buf, size_t len)
+{
+	return copy_to_iter(buf, len, &msg->msg_iter);
 }
 
 static void smkex_shutdown(struct sock *sk, int how)
@@ -135,6 +154,13 @@ static __poll_t smkex_poll(struct file *file, struct socket *sock, poll_table *w
 	struct sock *sk = sock->sk;
 
 	return smkex_rs_poll(sk, smkex_base_ops[smkex_family(sk)]->poll(file, sock, wait));
+}
+
+/* inet_shutdown locks the socket; a Close record must be sent before. */
+static int smkex_ops_shutdown(struct socket *sock, int how)
+{
+	smkex_rs_shutdown_prepare(sock->sk, how);
+	return smkex_base_ops[smkex_family(sock->sk)]->shutdown(sock, how);
 }
 
 static int smkex_listen(struct socket *sock, int backlog)
@@ -198,6 +224,7 @@ static int smkex_build_prot(struct sock *sk, int fam)
 	smkex_ops[fam].listen = smkex_listen;
 	smkex_ops[fam].accept = smkex_accept;
 	smkex_ops[fam].poll = smkex_poll;
+	smkex_ops[fam].shutdown = smkex_ops_shutdown;
 	smkex_base_ops[fam] = base_ops;
 	/* Readers check smkex_base_prot only under this mutex or after attach. */
 	smkex_base_prot[fam] = base;

@@ -24,6 +24,8 @@ mod glue;
 mod handshake;
 #[path = "smkex_mod/provenance.rs"]
 mod provenance;
+#[path = "smkex_mod/records.rs"]
+mod records;
 #[path = "smkex_mod/selftest.rs"]
 mod selftest;
 #[path = "smkex_mod/socket.rs"]
@@ -74,6 +76,15 @@ impl kernel::Module for Smkex {
             return Err(elibbad());
         }
         pr_info!("self-test passed: handshake with random keys in kernel memory\n");
+        if selftest::records_known_answer().is_err() {
+            pr_err!("self-test FAILED: record layer (lib/crypto ChaCha20-Poly1305, protocol.md §10 vectors); refusing to load\n");
+            return Err(elibbad());
+        }
+        pr_info!("self-test passed: record layer (ChaCha20-Poly1305, protocol.md §10 vectors)\n");
+        let mib = glue::param_record_bench_mib();
+        if mib > 0 {
+            selftest::records_bench(mib)?;
+        }
         glue::init()?;
         pr_info!("loaded, default handshake timeout {} ms\n", glue::param_timeout_ms());
         Ok(Smkex)

@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$SMKEX_ROOT"
 
 HOST_SUITES=(console)
-VM_SUITES=(module api plain handshake attack faults peer)
+VM_SUITES=(module api plain handshake records attack faults peer)
 FUZZ_SECONDS=${SMKEX_FUZZ_SECONDS:-60}
 
 passed=0 failed=0 skipped=0 n=0

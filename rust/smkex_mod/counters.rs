@@ -41,6 +41,8 @@ pub(crate) fn errno(e: Errno) -> i32 {
         Errno::NetUnreach => bindings::ENETUNREACH,
         Errno::ConnReset => bindings::ECONNRESET,
         Errno::Proto => bindings::EPROTO,
+        Errno::BadMsg => bindings::EBADMSG,
+        Errno::KeyExpired => bindings::EKEYEXPIRED,
     };
     code as i32
 }

@@ -11,9 +11,9 @@ use kernel::bindings;
 use kernel::uaccess::UserPtr;
 use smkex_logic::counters;
 
-use crate::glue::{DataLock, DelayedWork, OptVal, Sock, SocketLock};
+use crate::glue::{DataLock, DelayedWork, Msg, OptVal, Sock, SocketLock};
 use crate::state::SmkexSock;
-use crate::{handshake, provenance, sockopt, socket};
+use crate::{handshake, provenance, records, sockopt, socket};
 
 /// # Safety
 /// `sk` is a live socket for the duration of the call.
@@ -111,6 +111,43 @@ unsafe extern "C" fn smkex_rs_connect_done(sk: *mut bindings::sock, err: c_int) 
 unsafe extern "C" fn smkex_rs_before_io(sk: *mut bindings::sock, send: bool, flags: c_int) -> c_int {
     // SAFETY: the caller's guarantee.
     unsafe { sock(sk) }.map_or(0, |sk| socket::before_io(sk, send, flags as u32))
+}
+
+/// # Safety
+/// proto->sendmsg of `sk` in progress (unlocked), `msg` its msghdr, after
+/// `smkex_rs_before_io` said the record layer carries it.
+#[no_mangle]
+unsafe extern "C" fn smkex_rs_record_send(sk: *mut bindings::sock, msg: *mut c_void, len: usize, flags: c_int) -> c_int {
+    // SAFETY: the caller's guarantee.
+    let Some(ss) = unsafe { sock(sk) }.and_then(SmkexSock::of) else {
+        return -(bindings::EINVAL as c_int);
+    };
+    // SAFETY: the call's msghdr, alive for the call.
+    let mut msg = unsafe { Msg::from_raw(msg) };
+    records::send(ss, &mut msg, len, flags as u32)
+}
+
+/// # Safety
+/// As `smkex_rs_record_send`, for proto->recvmsg.
+#[no_mangle]
+unsafe extern "C" fn smkex_rs_record_recv(sk: *mut bindings::sock, msg: *mut c_void, len: usize, flags: c_int) -> c_int {
+    // SAFETY: the caller's guarantee.
+    let Some(ss) = unsafe { sock(sk) }.and_then(SmkexSock::of) else {
+        return -(bindings::EINVAL as c_int);
+    };
+    // SAFETY: the call's msghdr, alive for the call.
+    let mut msg = unsafe { Msg::from_raw(msg) };
+    records::recv(ss, &mut msg, len, flags as u32)
+}
+
+/// # Safety
+/// proto_ops->shutdown of `sk` about to run (unlocked).
+#[no_mangle]
+unsafe extern "C" fn smkex_rs_shutdown_prepare(sk: *mut bindings::sock, how: c_int) {
+    // SAFETY: the caller's guarantee.
+    if let Some(ss) = unsafe { sock(sk) }.and_then(SmkexSock::of) {
+        records::shutdown_prepare(ss, how);
+    }
 }
 
 /// # Safety

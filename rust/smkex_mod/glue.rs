@@ -70,6 +70,7 @@ mod ffi {
         pub(super) fn smkex_glue_init() -> c_int;
         pub(super) fn smkex_glue_exit();
         pub(super) fn smkex_glue_param_timeout_ms() -> c_uint;
+        pub(super) fn smkex_glue_param_record_bench_mib() -> c_uint;
         pub(super) fn smkex_glue_count(sk: *const bindings::sock, index: c_uint);
         pub(super) fn smkex_glue_debug(msg: *const c_char, len: usize);
         pub(super) fn smkex_glue_hooks_get() -> c_int;
@@ -93,8 +94,30 @@ mod ffi {
         pub(super) fn smkex_glue_work_kick(work: *mut bindings::delayed_work);
         pub(super) fn smkex_glue_work_queue(work: *mut bindings::delayed_work, delay: Jiffies);
         pub(super) fn smkex_glue_read_conn(sk: *mut bindings::sock, conn: *mut GlueConn);
-        pub(super) fn smkex_glue_send(sk: *mut bindings::sock, buf: *const u8, len: usize) -> c_int;
-        pub(super) fn smkex_glue_recv(sk: *mut bindings::sock, buf: *mut u8, len: usize) -> c_int;
+        pub(super) fn smkex_glue_send(sk: *mut bindings::sock, buf: *const u8, len: usize, flags: c_int) -> c_int;
+        pub(super) fn smkex_glue_recv(sk: *mut bindings::sock, buf: *mut u8, len: usize, flags: c_int) -> c_int;
+        pub(super) fn smkex_glue_wait_data(sk: *mut bindings::sock, timeo: *mut i64) -> c_int;
+        pub(super) fn smkex_glue_wait_memory(sk: *mut bindings::sock, timeo: *mut i64) -> c_int;
+        pub(super) fn smkex_glue_send_room(sk: *const bindings::sock) -> usize;
+        pub(super) fn smkex_glue_data_avail(sk: *const bindings::sock) -> u64;
+        pub(super) fn smkex_glue_msg_copy_from(msg: *mut c_void, buf: *mut u8, len: usize) -> usize;
+        pub(super) fn smkex_glue_msg_copy_to(msg: *mut c_void, buf: *const u8, len: usize) -> usize;
+        pub(super) fn smkex_glue_aead_seal(
+            buf: *mut u8,
+            pt_len: usize,
+            ad: *const u8,
+            ad_len: usize,
+            nonce: u64,
+            key: *const u8,
+        );
+        pub(super) fn smkex_glue_aead_open(
+            buf: *mut u8,
+            ct_len: usize,
+            ad: *const u8,
+            ad_len: usize,
+            nonce: u64,
+            key: *const u8,
+        ) -> bool;
         pub(super) fn smkex_glue_nothing_unsent(sk: *mut bindings::sock) -> bool;
         pub(super) fn smkex_glue_write_seq(sk: *mut bindings::sock) -> u64;
         pub(super) fn smkex_glue_acked(sk: *mut bindings::sock, seq: u64) -> bool;
@@ -136,6 +159,12 @@ pub(crate) fn to_result(err: c_int) -> Result {
 }
 
 /// The `handshake_timeout_ms` module parameter.
+/// The `record_bench_mib` module parameter (0: no benchmark at load).
+pub(crate) fn param_record_bench_mib() -> u32 {
+    // SAFETY: reads a module parameter.
+    unsafe { ffi::smkex_glue_param_record_bench_mib() }
+}
+
 pub(crate) fn param_timeout_ms() -> u32 {
     // SAFETY: a plain read of a module parameter.
     unsafe { ffi::smkex_glue_param_timeout_ms() }
@@ -461,22 +490,101 @@ impl Drop for DataLock {
 pub(crate) mod io {
     use super::*;
 
+    /// `MSG_DONTWAIT`: a call that never waits.
+    pub(crate) const DONTWAIT: i32 = bindings::MSG_DONTWAIT as i32;
+    /// `MSG_NOSIGNAL`: no SIGPIPE.
+    pub(crate) const NOSIGNAL: i32 = bindings::MSG_NOSIGNAL as i32;
+
     /// Hands `buf` to MPTCP; bytes taken or a negative errno (`-EAGAIN`).
-    pub(crate) fn send(sk: Sock, buf: &[u8]) -> i32 {
+    pub(crate) fn send(sk: Sock, buf: &[u8], flags: i32) -> i32 {
         // SAFETY: a live socket, unlocked; `buf` is readable.
-        unsafe { ffi::smkex_glue_send(sk.raw(), buf.as_ptr(), buf.len()) }
+        unsafe { ffi::smkex_glue_send(sk.raw(), buf.as_ptr(), buf.len(), flags) }
     }
 
     /// Reads at most `buf.len()` bytes; count, 0 at end of stream, or -errno.
-    pub(crate) fn recv(sk: Sock, buf: &mut [u8]) -> i32 {
+    pub(crate) fn recv(sk: Sock, buf: &mut [u8], flags: i32) -> i32 {
         // SAFETY: a live socket, unlocked; `buf` is writable.
-        unsafe { ffi::smkex_glue_recv(sk.raw(), buf.as_mut_ptr(), buf.len()) }
+        unsafe { ffi::smkex_glue_recv(sk.raw(), buf.as_mut_ptr(), buf.len(), flags) }
+    }
+
+    /// Waits (unlocked) until MPTCP has data to read, an error or the end
+    /// of the stream: 0, or -errno (`-EAGAIN` when `timeo` ran out).
+    pub(crate) fn wait_data(sk: Sock, timeo: &mut i64) -> i32 {
+        // SAFETY: a live socket, unlocked; `timeo` is writable.
+        unsafe { ffi::smkex_glue_wait_data(sk.raw(), timeo) }
+    }
+
+    /// Waits (unlocked) until MPTCP's send buffer has room: 0 or -errno.
+    pub(crate) fn wait_memory(sk: Sock, timeo: &mut i64) -> i32 {
+        // SAFETY: a live socket, unlocked; `timeo` is writable.
+        unsafe { ffi::smkex_glue_wait_memory(sk.raw(), timeo) }
+    }
+
+    /// Bytes MPTCP's send buffer takes before a send would wait.
+    pub(crate) fn send_room(sk: Sock) -> usize {
+        // SAFETY: a live socket; lockless reads.
+        unsafe { ffi::smkex_glue_send_room(sk.raw()) }
+    }
+
+    /// Bytes MPTCP holds for the application to read.
+    pub(crate) fn data_avail(sk: Sock) -> u64 {
+        // SAFETY: a live socket; lockless reads.
+        unsafe { ffi::smkex_glue_data_avail(sk.raw()) }
     }
 
     /// MPTCP's next data sequence number to send.
     pub(crate) fn write_seq(sk: Sock) -> u64 {
         // SAFETY: a live socket; an atomic read.
         unsafe { ffi::smkex_glue_write_seq(sk.raw()) }
+    }
+}
+
+/// The application's buffers of one sendmsg/recvmsg call (its `msghdr`).
+pub(crate) struct Msg(*mut c_void);
+
+impl Msg {
+    /// # Safety
+    /// `p` is the `struct msghdr` of the sendmsg or recvmsg call in
+    /// progress, which outlives the `Msg`.
+    pub(crate) unsafe fn from_raw(p: *mut c_void) -> Msg {
+        Msg(p)
+    }
+
+    /// Copies the application's next bytes into `dst`: how many (fewer
+    /// after a fault).
+    pub(crate) fn copy_from(&mut self, dst: &mut [u8]) -> usize {
+        // SAFETY: the call's msghdr (see from_raw); `dst` is writable.
+        unsafe { ffi::smkex_glue_msg_copy_from(self.0, dst.as_mut_ptr(), dst.len()) }
+    }
+
+    /// Copies `src` to the application's buffers: how many (fewer after a
+    /// fault).
+    pub(crate) fn copy_to(&mut self, src: &[u8]) -> usize {
+        // SAFETY: the call's msghdr (see from_raw); `src` is readable.
+        unsafe { ffi::smkex_glue_msg_copy_to(self.0, src.as_ptr(), src.len()) }
+    }
+}
+
+/// The kernel's ChaCha20-Poly1305 (lib/crypto) for the record layer.
+pub(crate) struct KernelAead;
+
+impl smkex_proto::records::Aead for KernelAead {
+    fn seal(&self, key: &[u8; 32], nonce: u64, aad: &[u8], buf: &mut [u8], pt_len: usize) {
+        // The tag follows the text: the caller sized `buf`; never overrun
+        // it, and never let the plaintext out unsealed.
+        if pt_len.checked_add(16).is_none_or(|end| end > buf.len()) {
+            buf.fill(0);
+            return;
+        }
+        // SAFETY: `buf` holds pt_len + 16 writable bytes (checked above),
+        // `aad` and `key` are readable; the library works in place.
+        unsafe { ffi::smkex_glue_aead_seal(buf.as_mut_ptr(), pt_len, aad.as_ptr(), aad.len(), nonce, key.as_ptr()) }
+    }
+
+    fn open(&self, key: &[u8; 32], nonce: u64, aad: &[u8], buf: &mut [u8]) -> bool {
+        // SAFETY: `buf` is writable for its length (text and tag), `aad`
+        // and `key` readable; the library checks the tag before decrypting.
+        unsafe { ffi::smkex_glue_aead_open(buf.as_mut_ptr(), buf.len(), aad.as_ptr(), aad.len(), nonce, key.as_ptr()) }
     }
 }
 

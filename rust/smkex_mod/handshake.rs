@@ -40,6 +40,7 @@ use smkex_uapi::{role, state, SmkexChannelInfo};
 use crate::counters::{count, count_failure, errno};
 use crate::glue::{self, debug, io, GlueConn, SocketLock, WorkIdle};
 use crate::provenance;
+use crate::records;
 use crate::state::{Inner, SmkexSock};
 
 /// How often the work looks whether MPTCP pushed a record into its subflow.
@@ -212,6 +213,17 @@ fn detach_locked(ss: &SmkexSock, lock: &mut SocketLock) {
     }
 }
 
+/// A connection the record layer failed: reset, then waiters and pollers.
+pub(crate) fn reset_and_wake(ss: &SmkexSock) {
+    reset(ss);
+    wake(ss);
+}
+
+/// Runs the work on the short tick (the record layer's pending tail).
+pub(crate) fn queue_tick(ss: &SmkexSock) {
+    ss.work.queue(tick());
+}
+
 /// Resets a failed connection: MPTCP fast close, and the error for pollers.
 fn reset(ss: &SmkexSock) {
     let mut lock = ss.sk.lock();
@@ -365,7 +377,7 @@ fn send_queued(ss: &SmkexSock, drv: &mut Driver, t: &Transport) -> bool {
         if ss.pin_id.load(core::sync::atomic::Ordering::Relaxed) != id && !repin(ss, id) {
             break;
         }
-        let ret = io::send(ss.sk, o.buf.get(o.sent..o.len).unwrap_or(&[]));
+        let ret = io::send(ss.sk, o.buf.get(o.sent..o.len).unwrap_or(&[]), io::DONTWAIT | io::NOSIGNAL);
         if ret == -(bindings::EAGAIN as i32) || ret == 0 {
             break;
         }
@@ -446,7 +458,7 @@ fn receive(ss: &SmkexSock, drv: &mut Driver) -> bool {
     }
     let mut buf = [0u8; MAX_RECORD_LEN];
     let want = drv.reader.want().min(MAX_RECORD_LEN);
-    let ret = io::recv(ss.sk, buf.get_mut(..want).unwrap_or(&mut []));
+    let ret = io::recv(ss.sk, buf.get_mut(..want).unwrap_or(&mut []), io::DONTWAIT);
     if ret == -(bindings::EAGAIN as i32) {
         return false;
     }
@@ -619,6 +631,7 @@ pub(crate) fn run(ss: &SmkexSock, idle: &mut WorkIdle<'_>) {
             if before == state::HANDSHAKE {
                 wake(ss);
             }
+            records::flush_from_work(ss);
             if !finish(ss, drv) {
                 ss.work.queue(tick());
             }

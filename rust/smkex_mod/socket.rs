@@ -18,6 +18,7 @@ use crate::counters::count;
 use crate::glue::{self, debug, Sock, SocketLock};
 use crate::handshake;
 use crate::provenance;
+use crate::records;
 use crate::state::{OwnedState, SmkexSock};
 
 fn neg(code: u32) -> i32 {
@@ -54,8 +55,12 @@ pub(crate) fn connect_done(lock: &mut SocketLock, err: i32) {
     }
 }
 
-/// What `before_io` returns for a receive that ends the stream at once.
+/// What `before_io` returns for a receive that ends the stream at once
+/// (`SMKEX_IO_END`).
 pub(crate) const END_OF_STREAM: i32 = 1;
+/// What `before_io` returns when the record layer carries the call
+/// (`SMKEX_IO_RECORDS`).
+pub(crate) const RECORDS: i32 = 2;
 
 /// Until the handshake is complete no application byte moves: non-blocking
 /// calls get EAGAIN, blocking ones wait (bounded by the socket's timeout),
@@ -84,6 +89,7 @@ pub(crate) fn before_io(sk: Sock, send: bool, flags: u32) -> i32 {
             on_call(ss.enabled(), ss.state(), nonblock || timeo == 0, ss.shut_down(send), Errno::ConnAborted)
         };
         match held {
+            Held::Pass if records::active(ss) => return RECORDS,
             Held::Pass => return 0,
             Held::WouldBlock => return neg(bindings::EAGAIN),
             // The errno the outcome stored before publishing the state.
@@ -127,6 +133,7 @@ pub(crate) fn shutdown(sk: Sock, how: u8) {
 /// that a woken application always finds the outcome in SMKEX_INFO.
 pub(crate) fn poll(sk: Sock, mask: u32) -> u32 {
     match SmkexSock::of(sk) {
+        Some(ss) if ss.enabled() && records::active(ss) => records::poll(ss, mask),
         Some(ss) => poll_mask(ss.enabled(), ss.state(), mask),
         None => mask,
     }
@@ -160,15 +167,16 @@ pub(crate) fn accepted(listener: Sock, sk: Sock, fell_back: bool) -> i32 {
         return 0;
     };
     let timeout_ms = lss.inner.lock().timeout_ms;
-    match accept_start(sk, timeout_ms) {
+    match accept_start(sk, timeout_ms, lss.records.on()) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
 }
 
-fn accept_start(sk: Sock, timeout_ms: u32) -> Result {
+fn accept_start(sk: Sock, timeout_ms: u32, records: bool) -> Result {
     let owned = OwnedState::new(SmkexSock::new(sk, timeout_ms)?);
     let ss = owned.get();
+    ss.records.set_on(records);
     {
         let mut inner = ss.inner.lock();
         ss.set_enabled(&mut inner, true);
@@ -209,6 +217,8 @@ pub(crate) fn destroy(sk: Sock) {
 /// the state is freed after an RCU grace period.
 pub(crate) fn close(sk: Sock) {
     let hooks_held = SmkexSock::of(sk).is_some_and(|ss| {
+        // Before the work stops: a tail it would retry goes out with Close.
+        records::close(ss);
         handshake::stop(ss);
         // The work is stopped: a handshake still running ends here.
         if ss.state() == state::HANDSHAKE {

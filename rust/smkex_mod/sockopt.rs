@@ -17,7 +17,8 @@ use smkex_logic::options::{
 use smkex_proto::ExportError;
 use smkex_uapi::{
     state, SmkexInfo, SMKEX_ENABLE, SMKEX_EXPORT, SMKEX_EXPORT_MAX_CONTEXT, SMKEX_EXPORT_MAX_LABEL, SMKEX_INFO,
-    SMKEX_KEY_LEN, SMKEX_PEER_ADDRS, SMKEX_PROTOCOL_VERSION, SMKEX_SESSION_KEY, SMKEX_TIMEOUT_MS,
+    SMKEX_KEY_LEN, SMKEX_PEER_ADDRS, SMKEX_PROTOCOL_VERSION, SMKEX_RECORDS, SMKEX_RECORD_SECRET, SMKEX_SESSION_KEY,
+    SMKEX_TIMEOUT_MS,
 };
 
 use crate::counters::{count, errno};
@@ -65,6 +66,22 @@ fn set_inner(sk: Sock, optname: i32, optval: &OptVal, optlen: u32) -> Result<(),
             }
             ss.set_enabled(&mut inner, on);
             ss.set_state(&mut inner, if on { state::ENABLED } else { state::OFF });
+            // Records ride on the handshake's keys: off with it.
+            if !on {
+                ss.records.set_on(false);
+            }
+            Ok(())
+        }
+        SMKEX_RECORDS => {
+            let on = enable_value(read_int(optval, optlen)?)?;
+            if late {
+                return Err(Errno::IsConn);
+            }
+            // Keys come from the handshake: SMKEX_ENABLE first.
+            if on && !ss.enabled() {
+                return Err(Errno::Inval);
+            }
+            ss.records.set_on(on);
             Ok(())
         }
         SMKEX_PEER_ADDRS => {
@@ -167,11 +184,11 @@ fn get_from(
     let reply = get_len(optname, len, n_peers)?;
     let not_ready = || key_not_ready(smkex_state == state::FAILED);
     match optname {
-        SMKEX_ENABLE | SMKEX_TIMEOUT_MS => {
-            let val = if optname == SMKEX_ENABLE {
-                i32::from(enabled)
-            } else {
-                inner.map_or(glue::param_timeout_ms(), |i| i.timeout_ms) as i32
+        SMKEX_ENABLE | SMKEX_TIMEOUT_MS | SMKEX_RECORDS => {
+            let val = match optname {
+                SMKEX_ENABLE => i32::from(enabled),
+                SMKEX_RECORDS => i32::from(ss.is_some_and(|ss| ss.records.on())),
+                _ => inner.map_or(glue::param_timeout_ms(), |i| i.timeout_ms) as i32,
             };
             put(optval, optlen, &val.to_ne_bytes())
         }
@@ -191,6 +208,10 @@ fn get_from(
                     }
                 }
             }
+            if let Some(ss) = ss {
+                info.records = u8::from(ss.records.on());
+                (info.records_sent, info.records_received) = ss.records.counts();
+            }
             let mut bytes = [0u8; INFO_SIZE];
             options::info_encode(&info, &mut bytes);
             put(optval, optlen, bytes.get(..reply).ok_or(Errno::Inval)?)
@@ -203,12 +224,14 @@ fn get_from(
             };
             put(optval, optlen, list)
         }
-        SMKEX_SESSION_KEY => {
-            let key = inner
-                .filter(|_| smkex_state == state::COMPLETE)
-                .and_then(|i| i.session.as_ref())
-                .and_then(|s| s.session_key())
-                .ok_or_else(not_ready)?;
+        SMKEX_SESSION_KEY | SMKEX_RECORD_SECRET => {
+            let session = inner.filter(|_| smkex_state == state::COMPLETE).and_then(|i| i.session.as_ref());
+            let key = if optname == SMKEX_SESSION_KEY {
+                session.and_then(|s| s.session_key())
+            } else {
+                session.and_then(|s| s.record_secret())
+            }
+            .ok_or_else(not_ready)?;
             let mut copy = [0u8; SMKEX_KEY_LEN];
             copy.copy_from_slice(key);
             let r = put(optval, optlen, &copy);

@@ -35,6 +35,7 @@ use smkex_uapi::{role, state, SmkexChannelInfo};
 use crate::glue::{DataLock, DataLocked, DelayedWork, SavedSched, Sock, SockLocked, WorkOnly};
 use crate::handshake::Driver;
 use crate::provenance;
+use crate::records::Records;
 
 /// What `inner` guards.
 pub(crate) struct Inner {
@@ -84,6 +85,9 @@ pub(crate) struct SmkexSock {
     pub(crate) pin_id: AtomicU32,
     #[pin]
     pub(crate) work: DelayedWork,
+    /// The record layer (`SMKEX_RECORDS`): its own locks (records.rs).
+    #[pin]
+    pub(crate) records: Records,
     pub(crate) driver: WorkOnly<Driver>,
     pub(crate) conn: SockLocked<ConnHooks>,
     prov: DataLocked<OriginMap>,
@@ -116,6 +120,7 @@ impl SmkexSock {
                 app_shutdown: AtomicU8::new(0),
                 pin_id: AtomicU32::new(0),
                 work <- DelayedWork::new(crate::entry::work_fn),
+                records <- Records::new(),
                 driver: WorkOnly::new(Driver::new()),
                 conn: SockLocked::new(owner, ConnHooks::default()),
                 prov: DataLocked::new(OriginMap::new(0)),

@@ -8,10 +8,16 @@
  * behind the next one. Whatever it does, every SMKEX connection must either
  * complete with equal keys on both sides or fail closed.
  *
- *   mutator --queue N --seed S --rate P [--max-payload B]
+ *   mutator --queue N --seed S --rate P [--max-payload B] [--min-payload B]
+ *           [--only flip|truncate|duplicate|reorder|replay]
  *
  * P is the percentage (0..100) of candidate packets mutated: those with a
- * non-empty TCP payload of at most B bytes (default: any size). The choices
+ * TCP payload of --min-payload (default 1) to --max-payload bytes (default:
+ * any size). --only applies that one fault instead of a random one;
+ * "replay" (only with --only) is an attacker's move, not a fault: it
+ * replaces a packet's payload with the last earlier payload of the same
+ * length (of either direction), so the receiver gets old bytes in a new
+ * place: a replayed, reordered or reflected piece of a record. The choices
  * come from a PRNG seeded with S, so a run over the same packet sequence
  * makes the same choices. Prints "mutator: ready on queue N" once bound, one
  * line on stderr per mutation, and its counters on SIGTERM/SIGINT.
@@ -49,11 +55,17 @@
 #define QUEUE_MAXLEN 4096
 #define RCVBUF_BYTES (4 << 20)
 
-enum mutation { MUT_FLIP, MUT_TRUNCATE, MUT_DUPLICATE, MUT_REORDER, MUT_COUNT };
+/* The random choice is among the first MUT_RANDOM; replay only by --only. */
+enum mutation { MUT_FLIP, MUT_TRUNCATE, MUT_DUPLICATE, MUT_REORDER, MUT_RANDOM, MUT_REPLAY = MUT_RANDOM,
+		MUT_COUNT };
 
 static const char *const mutation_name[MUT_COUNT] = {
-	"flip", "truncate", "duplicate", "reorder",
+	"flip", "truncate", "duplicate", "reorder", "replay",
 };
+
+/* The last candidate payload, for replay. */
+static unsigned char last_payload[65536];
+static unsigned int last_len;
 
 /* One parsed IPv4 or IPv6 TCP packet, in the netlink receive buffer. */
 struct packet {
@@ -81,6 +93,8 @@ static struct {
 
 static unsigned int rate;
 static unsigned long max_payload = ~0UL;
+static unsigned long min_payload = 1;
+static int only_mutation = -1;
 static uint64_t rng_state;
 static int raw4 = -1, raw6 = -1;
 static struct nfq_q_handle *queue_handle;
@@ -234,6 +248,29 @@ static void flip(struct packet *p, uint64_t r_pos, uint64_t r_mask)
 }
 
 /*
+ * Remembers this payload; when `chosen`, first puts the last earlier one of
+ * the same length (if it differs) in its place.
+ */
+static void replay(struct packet *p, bool chosen)
+{
+	static unsigned char original[sizeof(last_payload)];
+	unsigned char *pay = p->data + p->pay_off;
+	unsigned int len = p->pay_len;
+
+	if (len > sizeof(last_payload))
+		return;
+	memcpy(original, pay, len);
+	if (chosen && last_len == len && memcmp(last_payload, pay, len)) {
+		memcpy(pay, last_payload, len);
+		fix_tcp_checksum(p);
+		count.done[MUT_REPLAY]++;
+		log_mutation(p, MUT_REPLAY, "");
+	}
+	memcpy(last_payload, original, len);
+	last_len = len;
+}
+
+/*
  * Shortens the IP packet itself. A FIN is cleared with the tail: left in
  * place it would claim the stream ends where the cut is, and the receiver
  * would then discard the retransmitted tail, which is not a fault TCP can
@@ -317,13 +354,18 @@ static void mutate(struct packet *p, uint32_t id)
 	uint64_t r_a = rng_next(), r_b = rng_next();
 	enum mutation m;
 
+	if (only_mutation == MUT_REPLAY) {
+		replay(p, r_rate % 100 < rate);
+		nfq_set_verdict(queue_handle, id, NF_ACCEPT, p->len, p->data);
+		return;
+	}
 	if (r_rate % 100 >= rate) {
 		nfq_set_verdict(queue_handle, id, NF_ACCEPT, 0, NULL);
 		return;
 	}
-	m = r_mut % MUT_COUNT;
+	m = only_mutation >= 0 ? (enum mutation)only_mutation : r_mut % MUT_RANDOM;
 	if (m == MUT_REORDER && held.active)
-		m = r_alt % (MUT_COUNT - 1);
+		m = r_alt % (MUT_RANDOM - 1);
 	count.done[m]++;
 	switch (m) {
 	case MUT_FLIP:
@@ -360,7 +402,7 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
 	(void)data;
 	count.packets++;
 	/* The packet is modified in place: the receive buffer is ours. */
-	if (parse_packet(&p, raw, len) && p.pay_len && p.pay_len <= max_payload) {
+	if (parse_packet(&p, raw, len) && p.pay_len >= min_payload && p.pay_len <= max_payload) {
 		count.payload++;
 		mutate(&p, id);
 	} else {
@@ -476,6 +518,8 @@ static int parse_args(int argc, char **argv, unsigned int *queue)
 		{ "seed", required_argument, NULL, 's' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "max-payload", required_argument, NULL, 'm' },
+		{ "min-payload", required_argument, NULL, 'n' },
+		{ "only", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_queue = false, have_seed = false, have_rate = false;
@@ -507,6 +551,18 @@ static int parse_args(int argc, char **argv, unsigned int *queue)
 				return -1;
 			max_payload = v;
 			break;
+		case 'n':
+			if (!parse_num(optarg, ~0UL, &v) || v == 0)
+				return -1;
+			min_payload = v;
+			break;
+		case 'o':
+			for (only_mutation = MUT_COUNT - 1; only_mutation >= 0; only_mutation--)
+				if (!strcmp(optarg, mutation_name[only_mutation]))
+					break;
+			if (only_mutation < 0)
+				return -1;
+			break;
 		default:
 			return -1;
 		}
@@ -518,9 +574,10 @@ static int parse_args(int argc, char **argv, unsigned int *queue)
 
 static void print_counters(void)
 {
-	printf("mutator: packets %lu payload %lu flipped %lu truncated %lu duplicated %lu reordered %lu dup_send_errors %lu\n",
+	printf("mutator: packets %lu payload %lu flipped %lu truncated %lu duplicated %lu reordered %lu replayed %lu dup_send_errors %lu\n",
 	       count.packets, count.payload, count.done[MUT_FLIP], count.done[MUT_TRUNCATE],
-	       count.done[MUT_DUPLICATE], count.done[MUT_REORDER], count.dup_send_errors);
+	       count.done[MUT_DUPLICATE], count.done[MUT_REORDER], count.done[MUT_REPLAY],
+	       count.dup_send_errors);
 	fflush(stdout);
 }
 

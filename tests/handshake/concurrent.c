@@ -10,8 +10,8 @@
  *
  *   concurrent: connections N complete N early_readiness N mismatches N errors N
  *
- *   concurrent server PORT COUNT [--family 4|6] [--plain]
- *   concurrent client ADDR PORT COUNT [--batch N] [--family 4|6] [--plain]
+ *   concurrent server PORT COUNT [--family 4|6] [--plain] [--records]
+ *   concurrent client ADDR PORT COUNT [--batch N] [--family 4|6] [--plain] [--records]
  *
  * The client opens N connections at once (default: all, at most 256), then
  * the next N: --batch 1 makes them one after the other. --plain (both
@@ -24,6 +24,9 @@
  *
  * (PORT: the client's channel-1 port) for the test to compare; the client
  * closes once complete, the server once it sees that close or fails.
+ * --records (both sides) switches the record layer on (SMKEX_RECORDS): the
+ * exporter and the status byte then travel in records, and a readable
+ * event means authenticated plaintext.
  *
  * Exit status 0 only if every connection completed and matched.
  */
@@ -50,7 +53,7 @@
 #define DEADLINE_S 600
 
 static int family = AF_INET;
-static int plain, report;
+static int plain, report, records;
 static int connections, completed, early, mismatches, errors;
 
 struct conn {
@@ -76,6 +79,8 @@ static int smkex_socket(void)
 		die("socket");
 	if (!plain && setsockopt(fd, SOL_SMKEX, SMKEX_ENABLE, &one, sizeof(one)))
 		die("SMKEX_ENABLE");
+	if (records && setsockopt(fd, SOL_SMKEX, SMKEX_RECORDS, &one, sizeof(one)))
+		die("SMKEX_RECORDS");
 	return fd;
 }
 
@@ -385,10 +390,13 @@ int main(int argc, char **argv)
 {
 	int rest = 0, batch = 0, args = argc;
 
-	/* Options at the end: --family 4|6, --batch N, --plain, --report. */
-	while (args >= 2 && (!strcmp(argv[args - 1], "--plain") || !strcmp(argv[args - 1], "--report"))) {
+	/* Options at the end: --family 4|6, --batch N, --plain, --report, --records. */
+	while (args >= 2 && (!strcmp(argv[args - 1], "--plain") || !strcmp(argv[args - 1], "--report") ||
+			     !strcmp(argv[args - 1], "--records"))) {
 		if (!strcmp(argv[args - 1], "--plain"))
 			plain = 1;
+		else if (!strcmp(argv[args - 1], "--records"))
+			records = 1;
 		else
 			report = 1;
 		args--;
@@ -411,8 +419,8 @@ int main(int argc, char **argv)
 			batch = MAX_CONNS;
 		client(argv[2], atoi(argv[3]), rest, batch);
 	} else {
-		fprintf(stderr, "usage: concurrent server PORT COUNT [--family 4|6] [--plain|--report]\n"
-				"       concurrent client ADDR PORT COUNT [--batch N] [--family 4|6] [--plain|--report]\n");
+		fprintf(stderr, "usage: concurrent server PORT COUNT [--family 4|6] [--plain|--report] [--records]\n"
+				"       concurrent client ADDR PORT COUNT [--batch N] [--family 4|6] [--plain|--report] [--records]\n");
 		return 2;
 	}
 	printf("concurrent: connections %d complete %d early_readiness %d mismatches %d errors %d\n",

@@ -5,7 +5,7 @@ KO=${SMKEX_KO:-$(dirname "$0")/../../smkex.ko}
 
 loaded() { grep -q '^smkex ' /proc/modules; }
 
-tap_plan 12
+tap_plan 13
 [ -r "$KO" ] || { tap_diag "no module at $KO"; exit $KSFT_FAIL; }
 dmesg -C
 
@@ -13,6 +13,7 @@ tap_check "insmod succeeds" insmod "$KO"
 tap_check "module is listed in /proc/modules" loaded
 tap_check "self-test result is in dmesg" bash -c "dmesg | grep -q 'smkex: self-test passed: X25519 (RFC 7748), SHA-256, HKDF-SHA256 (RFC 5869), handshake (spec vectors)'"
 tap_check "random-key handshake self-test result is in dmesg" bash -c "dmesg | grep -q 'smkex: self-test passed: handshake with random keys in kernel memory'"
+tap_check "record layer self-test (kernel ChaCha20-Poly1305 against protocol.md §10) is in dmesg" bash -c "dmesg | grep -q 'smkex: self-test passed: record layer'"
 tap_diag "$(dmesg | grep 'smkex:' | tr '\n' ' ')"
 
 info=$(modinfo "$KO")

@@ -26,6 +26,8 @@
 #define SMKEX_SESSION_KEY	4	/* get: SMKEX_KEY_LEN bytes, once complete */
 #define SMKEX_EXPORT		5	/* get: struct smkex_export in and out, once complete */
 #define SMKEX_PEER_ADDRS	6	/* set and get: struct smkex_peer_addr[0..SMKEX_MAX_PEER_ADDRS] */
+#define SMKEX_RECORDS		7	/* int 0/1, set and get: the module encrypts the data (record layer) */
+#define SMKEX_RECORD_SECRET	8	/* get: SMKEX_KEY_LEN bytes, once complete (keylog-style, for decoders) */
 
 #define SMKEX_TIMEOUT_MIN_MS	100
 #define SMKEX_TIMEOUT_MAX_MS	600000
@@ -72,6 +74,11 @@ enum smkex_reason {
 	SMKEX_REASON_INTERNAL = 13,
 	SMKEX_REASON_NO_INDEPENDENT_PATH = 14,
 	SMKEX_REASON_CHANNEL_CLOSED = 15,
+	/* The record layer's, after completion (Documentation/protocol.md §10): */
+	SMKEX_REASON_RECORD_AUTH = 16,		/* a record failed authentication */
+	SMKEX_REASON_RECORD_MALFORMED = 17,	/* a bad record header, or data after Close */
+	SMKEX_REASON_RECORD_TRUNCATED = 18,	/* the stream ended inside a record or without Close */
+	SMKEX_REASON_RECORD_LIMIT = 19,		/* the sequence space ran out */
 };
 
 /* One channel's subflow: addresses in network byte order. */
@@ -100,6 +107,10 @@ struct smkex_info {
 	__u8	transcript_hash[SMKEX_HASH_LEN];	/* h, once complete */
 	/* Appended after version 1: */
 	__u64	channel_up_us[2];	/* when each channel became usable, from the start; 0 until then */
+	__u8	records;		/* SMKEX_RECORDS in force */
+	__u8	reserved2[7];
+	__u64	records_sent;		/* records sealed and handed to MPTCP, Close included */
+	__u64	records_received;	/* records authenticated, Close included */
 };
 /* The first version's size, fixed: the struct only grows by appending. */
 #define SMKEX_INFO_SIZE_V1	128

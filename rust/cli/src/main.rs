@@ -2,9 +2,10 @@
 //! SMKEX handshake switched on (smkex.ko must be loaded).
 //!
 //! ```text
-//! smkex server PORT [--family 4|6] [--count N] [COMMON]
-//! smkex client ADDR PORT [--family 4|6] [--bytes N] [--peer-addr ADDR]... [--reconnect] [COMMON]
-//! COMMON: [--timeout-ms MS] [--export LABEL] [--show-key] [--no-smkex]
+//! smkex server PORT [--family 4|6] [--count N] [--sink FILE] [COMMON]
+//! smkex client ADDR PORT [--family 4|6] [--bytes N] [--peer-addr ADDR]... [--reconnect]
+//!              [--write-size N] [--nonblock] [--pattern TEXT] [COMMON]
+//! COMMON: [--timeout-ms MS] [--export LABEL] [--show-key] [--no-smkex] [--records]
 //! ```
 //!
 //! The client connects, waits for the handshake, prints the outcome, sends
@@ -16,7 +17,14 @@
 //! SHA-256; the key itself only with `--show-key`), then the byte counts and
 //! SHA-256 of what was sent and received. With `--reconnect` the client
 //! then disconnects (`connect(AF_UNSPEC)`), prints the outcome again and
-//! tries to connect the same socket once more (`reconnect: ...`). Exit
+//! tries to connect the same socket once more (`reconnect: ...`). With
+//! `--records` the module encrypts the data (`SMKEX_RECORDS`); the report
+//! adds the record counts, and `--show-key` the record secret. The client
+//! writes in `--write-size` pieces (default 64 KiB), with `--nonblock`
+//! through non-blocking sends that wait in poll(POLLOUT) when refused, and
+//! with `--pattern` sends TEXT repeated instead of pseudo-random bytes. A
+//! server with `--sink FILE` writes what it reads to FILE instead of echoing
+//! it (without `--records` there, the records as they arrive). Exit
 //! status: 0 if every
 //! handshake completed and the transfer worked, 1 otherwise, 2 for usage.
 
@@ -30,7 +38,7 @@ use sha2::{Digest, Sha256};
 use smkex_uapi::{
     reason, state, SmkexChannelInfo, SmkexExport, SmkexInfo, SmkexPeerAddr, SMKEX_ENABLE,
     SMKEX_EXPORT, SMKEX_INFO, SMKEX_KEY_LEN, SMKEX_MAX_PEER_ADDRS, SMKEX_PEER_ADDRS,
-    SMKEX_SESSION_KEY, SMKEX_TIMEOUT_MS, SOL_SMKEX,
+    SMKEX_RECORDS, SMKEX_RECORD_SECRET, SMKEX_SESSION_KEY, SMKEX_TIMEOUT_MS, SOL_SMKEX,
 };
 
 const IPPROTO_MPTCP: i32 = 262;
@@ -46,13 +54,19 @@ struct Options {
     count: u32,
     peer_addrs: Vec<IpAddr>,
     reconnect: bool,
+    records: bool,
+    write_size: usize,
+    nonblock: bool,
+    pattern: Option<String>,
+    sink: Option<String>,
 }
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: smkex server PORT [--family 4|6] [--count N] [COMMON]\n       \
-         smkex client ADDR PORT [--family 4|6] [--bytes N] [--peer-addr ADDR]... [--reconnect] [COMMON]\n       \
-         COMMON: [--timeout-ms MS] [--export LABEL] [--show-key] [--no-smkex]"
+        "usage: smkex server PORT [--family 4|6] [--count N] [--sink FILE] [COMMON]\n       \
+         smkex client ADDR PORT [--family 4|6] [--bytes N] [--peer-addr ADDR]... [--reconnect]\n       \
+                      [--write-size N] [--nonblock] [--pattern TEXT] [COMMON]\n       \
+         COMMON: [--timeout-ms MS] [--export LABEL] [--show-key] [--no-smkex] [--records]"
     );
     ExitCode::from(2)
 }
@@ -68,6 +82,11 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         count: 1,
         peer_addrs: Vec::new(),
         reconnect: false,
+        records: false,
+        write_size: CHUNK,
+        nonblock: false,
+        pattern: None,
+        sink: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -94,6 +113,22 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--show-key" => o.show_key = true,
             "--no-smkex" => o.smkex = false,
             "--reconnect" => o.reconnect = true,
+            "--records" => o.records = true,
+            "--nonblock" => o.nonblock = true,
+            "--sink" => o.sink = Some(value()?.clone()),
+            "--write-size" => {
+                o.write_size = number(value()?)?;
+                if o.write_size == 0 || o.write_size > CHUNK {
+                    return Err(format!("--write-size: 1..={CHUNK}"));
+                }
+            }
+            "--pattern" => {
+                let p = value()?.clone();
+                if p.is_empty() {
+                    return Err("--pattern: not empty".into());
+                }
+                o.pattern = Some(p);
+            }
             _ => return Err(format!("unknown argument {arg}")),
         }
     }
@@ -181,6 +216,9 @@ fn mptcp_socket(o: &Options) -> io::Result<RawFd> {
             if !o.peer_addrs.is_empty() {
                 set_peer_addrs(fd, &o.peer_addrs)?;
             }
+            if o.records {
+                set_int(fd, SOL_SMKEX, SMKEX_RECORDS, 1)?;
+            }
         }
         Ok(())
     };
@@ -234,6 +272,10 @@ fn reason_name(code: u8) -> &'static str {
         reason::INTERNAL => "internal error",
         reason::NO_INDEPENDENT_PATH => "no independent path for channel 2",
         reason::CHANNEL_CLOSED => "a channel's subflow closed",
+        reason::RECORD_AUTH => "a record failed authentication",
+        reason::RECORD_MALFORMED => "malformed data record",
+        reason::RECORD_TRUNCATED => "the data stream was truncated",
+        reason::RECORD_LIMIT => "record sequence space exhausted",
         _ => "unknown",
     }
 }
@@ -292,6 +334,9 @@ fn report(fd: RawFd, o: &Options, errno: Option<&io::Error>) -> bool {
     println!("handshake_us: {}", info.duration_us);
     println!("channel1_up_us: {}", info.channel_up_us[0]);
     println!("channel2_up_us: {}", info.channel_up_us[1]);
+    if info.records != 0 {
+        println!("records: sent {} received {}", info.records_sent, info.records_received);
+    }
     if info.state != state::COMPLETE {
         return false;
     }
@@ -304,6 +349,12 @@ fn report(fd: RawFd, o: &Options, errno: Option<&io::Error>) -> bool {
             }
         }
         Err(e) => println!("fingerprint: none (SMKEX_SESSION_KEY: {e})"),
+    }
+    if o.show_key {
+        match get(fd, SMKEX_RECORD_SECRET, &mut key) {
+            Ok(_) => println!("record_secret: {}", hex(&key)),
+            Err(e) => println!("record_secret: none (SMKEX_RECORD_SECRET: {e})"),
+        }
     }
     key.fill(0);
     println!("transcript_hash: {}", hex(&info.transcript_hash));
@@ -365,12 +416,20 @@ fn client(addr: &str, port: &str, o: &Options) -> Result<bool, String> {
     let mut reader = stream.try_clone().map_err(|e| format!("dup: {e}"))?;
     let echo = std::thread::spawn(move || drain(&mut reader, None));
     let mut gen = Stream(0x5eed_5eed_5eed_5eed);
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; o.write_size];
     let (mut sent, mut sent_hash) = (0u64, Sha256::new());
     while sent < o.bytes {
-        let n = (o.bytes - sent).min(CHUNK as u64) as usize;
-        gen.fill(&mut buf[..n]);
-        if let Err(e) = stream.write_all(&buf[..n]) {
+        let n = (o.bytes - sent).min(o.write_size as u64) as usize;
+        match &o.pattern {
+            Some(p) => {
+                for (i, b) in buf[..n].iter_mut().enumerate() {
+                    *b = p.as_bytes()[(sent as usize + i) % p.len()];
+                }
+            }
+            None => gen.fill(&mut buf[..n]),
+        }
+        let written = if o.nonblock { write_nonblocking(fd, &buf[..n]) } else { stream.write_all(&buf[..n]) };
+        if let Err(e) = written {
             println!("send: {e}");
             if o.smkex && ok {
                 report(fd, o, Some(&e));
@@ -420,7 +479,27 @@ fn reconnect(fd: RawFd, target: &SocketAddr, o: &Options) {
 }
 
 /// Reads to the end, echoing into `echo` if given: (bytes, sha256, error).
-fn drain(stream: &mut TcpStream, mut echo: Option<&mut TcpStream>) -> (u64, String, Option<io::Error>) {
+/// Writes all of `buf` with MSG_DONTWAIT sends, waiting in poll(POLLOUT)
+/// whenever one is refused with EAGAIN.
+fn write_nonblocking(fd: RawFd, mut buf: &[u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        // SAFETY: `buf` is readable for its length.
+        let n = unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+        if n >= 0 {
+            buf = &buf[n as usize..];
+            continue;
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::WouldBlock => wait_writable(fd)?,
+            io::ErrorKind::Interrupted => {}
+            _ => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn drain(stream: &mut TcpStream, mut echo: Option<&mut dyn Write>) -> (u64, String, Option<io::Error>) {
     let mut buf = vec![0u8; CHUNK];
     let (mut total, mut hash) = (0u64, Sha256::new());
     loop {
@@ -471,10 +550,16 @@ fn server(port: &str, o: &Options) -> Result<bool, String> {
         // Readable (or failed) only once the handshake ended.
         wait_readable(cfd);
         let mut ok = !o.smkex || report(cfd, o, None);
-        let mut echo = conn.try_clone().map_err(|e| format!("dup: {e}"))?;
-        let (received, hash, err) = drain(&mut conn, Some(&mut echo));
+        let mut out: Box<dyn Write> = match &o.sink {
+            Some(path) => Box::new(std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?),
+            None => Box::new(conn.try_clone().map_err(|e| format!("dup: {e}"))?),
+        };
+        let (received, hash, err) = drain(&mut conn, Some(&mut *out));
+        drop(out);
         println!("received: {received} sha256 {hash}");
-        println!("sent: {received} sha256 {hash}");
+        if o.sink.is_none() {
+            println!("sent: {received} sha256 {hash}");
+        }
         if let Some(e) = err {
             println!("recv: {e}");
             if o.smkex {

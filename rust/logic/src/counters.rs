@@ -7,6 +7,7 @@
 //! and tests read them), so they are fixed here and tested one by one.
 
 use crate::errno::Errno;
+use smkex_proto::records::RecordError;
 use smkex_proto::FailureReason;
 
 /// The counters that are not per failure reason, in `/proc/net/smkex`
@@ -43,11 +44,24 @@ pub enum Counter {
     /// Handshakes the application ended by closing its socket, so that
     /// started = completed + failed + closed.
     HandshakesClosed,
+    /// Records sealed and handed to MPTCP (Close included).
+    RecordsSealed,
+    /// Records authenticated (Close included).
+    RecordsOpened,
+    /// Connections failed by a record that did not authenticate.
+    FailedRecordAuth,
+    /// Connections failed by a malformed record or data after Close.
+    FailedRecordMalformed,
+    /// Connections failed by a stream that ended inside a record or
+    /// without Close.
+    FailedRecordTruncated,
+    /// Connections failed because the sequence space ran out.
+    FailedRecordLimit,
 }
 
 impl Counter {
     /// Every plain counter in slot order, so tables can be checked whole.
-    pub const ALL: [Counter; 14] = [
+    pub const ALL: [Counter; 20] = [
         Counter::SocketsAttached,
         Counter::OptInvalid,
         Counter::OptFault,
@@ -62,6 +76,12 @@ impl Counter {
         Counter::HandshakeStartFailed,
         Counter::AcceptRefusedUntracked,
         Counter::HandshakesClosed,
+        Counter::RecordsSealed,
+        Counter::RecordsOpened,
+        Counter::FailedRecordAuth,
+        Counter::FailedRecordMalformed,
+        Counter::FailedRecordTruncated,
+        Counter::FailedRecordLimit,
     ];
 
     /// The counter's slot in the array.
@@ -98,6 +118,12 @@ const NAMES: [&str; COUNT] = [
     "HandshakeStartFailed",
     "AcceptRefusedUntracked",
     "HandshakesClosed",
+    "RecordsSealed",
+    "RecordsOpened",
+    "FailedRecordAuth",
+    "FailedRecordMalformed",
+    "FailedRecordTruncated",
+    "FailedRecordLimit",
     // The protocol's reason names (Documentation/protocol.md §6).
     "FailedBindingHashMismatch",
     "FailedMalformedRecord",
@@ -122,6 +148,16 @@ pub fn name(index: usize) -> Option<&'static str> {
     NAMES.get(index).copied()
 }
 
+/// The counter a record layer failure moves.
+pub const fn record_failed(e: RecordError) -> Counter {
+    match e {
+        RecordError::Auth => Counter::FailedRecordAuth,
+        RecordError::Malformed => Counter::FailedRecordMalformed,
+        RecordError::Truncated => Counter::FailedRecordTruncated,
+        RecordError::Limit => Counter::FailedRecordLimit,
+    }
+}
+
 /// The counter a failed `SOL_SMKEX` request moves, by its errno. No
 /// wildcard: a new errno must be given its counter here.
 pub const fn option_error(e: Errno) -> Counter {
@@ -139,7 +175,9 @@ pub const fn option_error(e: Errno) -> Counter {
         | Errno::TimedOut
         | Errno::NetUnreach
         | Errno::ConnReset
-        | Errno::Proto => Counter::OptOtherError,
+        | Errno::Proto
+        | Errno::BadMsg
+        | Errno::KeyExpired => Counter::OptOtherError,
     }
 }
 
@@ -176,14 +214,20 @@ mod tests {
             (Counter::HandshakeStartFailed, "HandshakeStartFailed"),
             (Counter::AcceptRefusedUntracked, "AcceptRefusedUntracked"),
             (Counter::HandshakesClosed, "HandshakesClosed"),
+            (Counter::RecordsSealed, "RecordsSealed"),
+            (Counter::RecordsOpened, "RecordsOpened"),
+            (Counter::FailedRecordAuth, "FailedRecordAuth"),
+            (Counter::FailedRecordMalformed, "FailedRecordMalformed"),
+            (Counter::FailedRecordTruncated, "FailedRecordTruncated"),
+            (Counter::FailedRecordLimit, "FailedRecordLimit"),
         ];
         for (slot, (counter, n)) in expected.iter().enumerate() {
             assert_eq!(counter.index(), slot);
             assert_eq!(Counter::ALL[slot], *counter);
             assert_eq!(name(slot), Some(*n));
         }
-        assert_eq!(FAILED_BASE, 14);
-        assert_eq!(COUNT, 29);
+        assert_eq!(FAILED_BASE, 20);
+        assert_eq!(COUNT, 35);
         assert_eq!(name(COUNT - 1), Some("FailedChannelClosed"));
         assert_eq!(name(COUNT), None);
         assert_eq!(name(usize::MAX), None);
@@ -191,9 +235,9 @@ mod tests {
 
     #[test]
     fn reason_slots() {
-        assert_eq!(failed(FailureReason::BindingHashMismatch), 14);
-        assert_eq!(failed(FailureReason::Timeout), 22);
-        assert_eq!(failed(FailureReason::ChannelClosed), 28);
+        assert_eq!(failed(FailureReason::BindingHashMismatch), 20);
+        assert_eq!(failed(FailureReason::Timeout), 28);
+        assert_eq!(failed(FailureReason::ChannelClosed), 34);
         for (i, r) in FailureReason::ALL.iter().enumerate() {
             assert_eq!(failed(*r), FAILED_BASE + i);
         }

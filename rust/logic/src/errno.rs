@@ -6,6 +6,7 @@
 //! errno here, does not compile until someone decided what it means
 //! (Documentation/api.md, "Failed handshakes").
 
+use smkex_proto::records::RecordError;
 use smkex_proto::FailureReason;
 
 /// Every errno the module hands to an application, so that a decision
@@ -45,11 +46,15 @@ pub enum Errno {
     ConnReset,
     /// `EPROTO`: the peer does not speak SMKEX v1.
     Proto,
+    /// `EBADMSG`: a record failed authentication, was malformed or cut.
+    BadMsg,
+    /// `EKEYEXPIRED`: the record layer's sequence space ran out.
+    KeyExpired,
 }
 
 impl Errno {
     /// Every errno, so that tests and tables can cover all of them.
-    pub const ALL: [Errno; 15] = [
+    pub const ALL: [Errno; 17] = [
         Errno::Inval,
         Errno::Fault,
         Errno::NoProtoOpt,
@@ -65,6 +70,8 @@ impl Errno {
         Errno::NetUnreach,
         Errno::ConnReset,
         Errno::Proto,
+        Errno::BadMsg,
+        Errno::KeyExpired,
     ];
 
     /// The positive errno number, for the kernel side to negate and return.
@@ -76,6 +83,8 @@ impl Errno {
             Errno::Busy => 16,
             Errno::Inval => 22,
             Errno::Proto => 71,
+            Errno::BadMsg => 74,
+            Errno::KeyExpired => 127,
             Errno::NoProtoOpt => 92,
             Errno::OpNotSupp => 95,
             Errno::NetUnreach => 101,
@@ -112,6 +121,8 @@ impl Errno {
             Errno::NetUnreach => "ENETUNREACH",
             Errno::ConnReset => "ECONNRESET",
             Errno::Proto => "EPROTO",
+            Errno::BadMsg => "EBADMSG",
+            Errno::KeyExpired => "EKEYEXPIRED",
         }
     }
 }
@@ -137,6 +148,15 @@ pub const fn failure_errno(reason: FailureReason) -> Errno {
         | FailureReason::OutOfOrderRecord
         | FailureReason::DuplicateRecord => Errno::Proto,
         FailureReason::LocalError | FailureReason::Internal => Errno::ConnAborted,
+    }
+}
+
+/// The errno every application call reports after the record layer
+/// failed with `e` (sticky, like a handshake failure's).
+pub const fn record_errno(e: RecordError) -> Errno {
+    match e {
+        RecordError::Auth | RecordError::Malformed | RecordError::Truncated => Errno::BadMsg,
+        RecordError::Limit => Errno::KeyExpired,
     }
 }
 
@@ -241,7 +261,18 @@ mod tests {
             let reason = FailureReason::from_code(code).expect("a reason");
             assert_eq!(failure_errno(reason), errno, "reason {code}");
         }
+        // 16..=19 are the record layer's, not the handshake's.
         assert!(FailureReason::from_code(16).is_none());
+        let records = [
+            (RecordError::Auth, 16, BadMsg),
+            (RecordError::Malformed, 17, BadMsg),
+            (RecordError::Truncated, 18, BadMsg),
+            (RecordError::Limit, 19, KeyExpired),
+        ];
+        for (e, code, errno) in records {
+            assert_eq!(e.code(), code);
+            assert_eq!(record_errno(e), errno, "record reason {code}");
+        }
     }
 
     #[test]
@@ -268,6 +299,8 @@ mod tests {
             (Errno::NetUnreach, 101),
             (Errno::ConnReset, 104),
             (Errno::Proto, 71),
+            (Errno::BadMsg, 74),
+            (Errno::KeyExpired, 127),
         ];
         for (e, code) in table {
             assert_eq!(e.code(), code, "{}", e.name());

@@ -17,7 +17,7 @@ use core::mem::size_of;
 use smkex_uapi::{
     role, state, SmkexExport, SmkexInfo, SmkexPeerAddr, SMKEX_ENABLE, SMKEX_EXPORT,
     SMKEX_EXPORT_MAX_CONTEXT, SMKEX_EXPORT_MAX_LABEL, SMKEX_EXPORT_MAX_OUT, SMKEX_INFO,
-    SMKEX_INFO_SIZE_V1, SMKEX_KEY_LEN, SMKEX_MAX_PEER_ADDRS, SMKEX_PEER_ADDRS, SMKEX_SESSION_KEY,
+    SMKEX_INFO_SIZE_V1, SMKEX_KEY_LEN, SMKEX_MAX_PEER_ADDRS, SMKEX_PEER_ADDRS, SMKEX_RECORDS, SMKEX_RECORD_SECRET, SMKEX_SESSION_KEY,
     SMKEX_TIMEOUT_MAX_MS, SMKEX_TIMEOUT_MIN_MS, SMKEX_TIMEOUT_MS,
 };
 
@@ -71,7 +71,7 @@ pub const fn too_late(socket_closed: bool, smkex_state: u8, smkex_role: u8) -> b
 /// Whether `optname` can be set at all (the others, and the get-only
 /// ones, are `ENOPROTOOPT`).
 pub const fn settable(optname: i32) -> bool {
-    matches!(optname, SMKEX_ENABLE | SMKEX_TIMEOUT_MS | SMKEX_PEER_ADDRS)
+    matches!(optname, SMKEX_ENABLE | SMKEX_TIMEOUT_MS | SMKEX_PEER_ADDRS | SMKEX_RECORDS)
 }
 
 /// Whether one peer address may be trusted for channel 2: a known family,
@@ -253,13 +253,13 @@ pub fn peer_listed(
 pub fn get_len(optname: i32, len: i32, n_peer_addrs: usize) -> Result<usize, Errno> {
     let len = usize::try_from(len).map_err(|_| Errno::Inval)?;
     let (min, reply) = match optname {
-        SMKEX_ENABLE | SMKEX_TIMEOUT_MS => (size_of::<i32>(), size_of::<i32>()),
+        SMKEX_ENABLE | SMKEX_TIMEOUT_MS | SMKEX_RECORDS => (size_of::<i32>(), size_of::<i32>()),
         SMKEX_INFO => (SMKEX_INFO_SIZE_V1, len.min(size_of::<SmkexInfo>())),
         SMKEX_PEER_ADDRS => {
             let list = n_peer_addrs.saturating_mul(PEER_ADDR_SIZE);
             (list, list)
         }
-        SMKEX_SESSION_KEY => (SMKEX_KEY_LEN, SMKEX_KEY_LEN),
+        SMKEX_SESSION_KEY | SMKEX_RECORD_SECRET => (SMKEX_KEY_LEN, SMKEX_KEY_LEN),
         SMKEX_EXPORT => {
             if len != EXPORT_SIZE {
                 return Err(Errno::Inval);
@@ -343,6 +343,10 @@ pub fn info_encode(info: &SmkexInfo, out: &mut [u8; INFO_SIZE]) {
     for us in info.channel_up_us {
         w.put(&us.to_ne_bytes());
     }
+    w.put(&[info.records]);
+    w.put(&info.reserved2);
+    w.put(&info.records_sent.to_ne_bytes());
+    w.put(&info.records_received.to_ne_bytes());
 }
 
 /// Writes fields one after the other; what does not fit is dropped (the
@@ -451,8 +455,11 @@ mod tests {
         assert!(!settable(SMKEX_INFO));
         assert!(!settable(SMKEX_SESSION_KEY));
         assert!(!settable(SMKEX_EXPORT));
+        assert!(settable(SMKEX_RECORDS));
+        assert!(!settable(SMKEX_RECORD_SECRET));
         assert!(!settable(0));
-        assert!(!settable(7));
+        assert!(!settable(8));
+        assert!(!settable(9));
     }
 
     #[test]
@@ -583,6 +590,10 @@ mod tests {
         assert_eq!(get_len(SMKEX_ENABLE, 100, 0), Ok(4));
         assert_eq!(get_len(SMKEX_ENABLE, 3, 0), Err(Errno::Inval));
         assert_eq!(get_len(SMKEX_TIMEOUT_MS, 3, 0), Err(Errno::Inval));
+        assert_eq!(get_len(SMKEX_RECORDS, 4, 0), Ok(4));
+        assert_eq!(get_len(SMKEX_RECORDS, 2, 0), Err(Errno::Inval));
+        assert_eq!(get_len(SMKEX_RECORD_SECRET, 32, 0), Ok(32));
+        assert_eq!(get_len(SMKEX_RECORD_SECRET, 31, 0), Err(Errno::Inval));
         assert_eq!(get_len(SMKEX_INFO, V1 as i32, 0), Ok(V1));
         // Between version 1 and the whole struct: what the caller asked.
         assert_eq!(get_len(SMKEX_INFO, V1 as i32 + 8, 0), Ok(V1 + 8));
@@ -671,10 +682,13 @@ mod tests {
         info.channel[1].remote_addr[15] = 0x99;
         info.transcript_hash[31] = 0x77;
         info.channel_up_us = [0x0a0b, 0x0c0d_0e0f];
+        info.records = 1;
+        info.records_sent = 0x0102;
+        info.records_received = 0x0304_0506;
         let mut out = [0u8; INFO_SIZE];
         info_encode(&info, &mut out);
-        // Version 1's 128 bytes, then the appended channel times.
-        assert_eq!(INFO_SIZE, 144);
+        // Version 1's 128 bytes, then the appended channel times and records.
+        assert_eq!(INFO_SIZE, 168);
         assert_eq!(&out[..4], &[3, 1, 1, 0]);
         assert_eq!(&out[4..8], &0x0102_0304u32.to_ne_bytes());
         assert_eq!(&out[8..16], &0x1122_3344_5566_7788u64.to_ne_bytes());
@@ -685,8 +699,11 @@ mod tests {
         assert_eq!(out[127], 0x77);
         assert_eq!(&out[128..136], &0x0a0bu64.to_ne_bytes());
         assert_eq!(&out[136..144], &0x0c0d_0e0fu64.to_ne_bytes());
+        assert_eq!(out[144], 1);
+        assert_eq!(&out[152..160], &0x0102u64.to_ne_bytes());
+        assert_eq!(&out[160..168], &0x0304_0506u64.to_ne_bytes());
         // state, role, version; timeout; duration; family; port; address;
-        // hash; the two channel times.
-        assert_eq!(out.iter().filter(|&&b| b != 0).count(), 3 + 4 + 8 + 1 + 2 + 1 + 1 + 2 + 4);
+        // hash; the two channel times; records and the two counts.
+        assert_eq!(out.iter().filter(|&&b| b != 0).count(), 3 + 4 + 8 + 1 + 2 + 1 + 1 + 2 + 4 + 1 + 2 + 4);
     }
 }

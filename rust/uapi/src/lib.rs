@@ -18,6 +18,11 @@ pub const SMKEX_SESSION_KEY: i32 = 4;
 pub const SMKEX_EXPORT: i32 = 5;
 /// set and get: up to [`SMKEX_MAX_PEER_ADDRS`] [`SmkexPeerAddr`]s, before `connect()`.
 pub const SMKEX_PEER_ADDRS: i32 = 6;
+/// `int` 0/1, set and get; before `connect()`/`listen()`: the module
+/// encrypts the application's data in records after the handshake.
+pub const SMKEX_RECORDS: i32 = 7;
+/// get: the record layer's secret ([`SMKEX_KEY_LEN`] bytes), once complete.
+pub const SMKEX_RECORD_SECRET: i32 = 8;
 /// Most addresses `SMKEX_PEER_ADDRS` takes.
 pub const SMKEX_MAX_PEER_ADDRS: usize = 8;
 
@@ -62,6 +67,10 @@ pub mod reason {
     pub const INTERNAL: u8 = 13;
     pub const NO_INDEPENDENT_PATH: u8 = 14;
     pub const CHANNEL_CLOSED: u8 = 15;
+    pub const RECORD_AUTH: u8 = 16;
+    pub const RECORD_MALFORMED: u8 = 17;
+    pub const RECORD_TRUNCATED: u8 = 18;
+    pub const RECORD_LIMIT: u8 = 19;
 }
 
 /// One channel's subflow; addresses and ports in network byte order.
@@ -91,6 +100,13 @@ pub struct SmkexInfo {
     /// Appended after version 1: microseconds from the handshake's start
     /// until each channel became usable, 0 until then.
     pub channel_up_us: [u64; 2],
+    /// `SMKEX_RECORDS` in force.
+    pub records: u8,
+    pub reserved2: [u8; 7],
+    /// Records sealed and handed to MPTCP, Close included.
+    pub records_sent: u64,
+    /// Records authenticated, Close included.
+    pub records_received: u64,
 }
 
 /// Size of the first version of [`SmkexInfo`]: fixed, since the struct

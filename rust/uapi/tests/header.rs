@@ -83,7 +83,13 @@ fn constants_match_the_header() {
         ("SMKEX_REASON_INTERNAL", reason::INTERNAL.into()),
         ("SMKEX_REASON_NO_INDEPENDENT_PATH", reason::NO_INDEPENDENT_PATH.into()),
         ("SMKEX_REASON_CHANNEL_CLOSED", reason::CHANNEL_CLOSED.into()),
+        ("SMKEX_REASON_RECORD_AUTH", reason::RECORD_AUTH.into()),
+        ("SMKEX_REASON_RECORD_MALFORMED", reason::RECORD_MALFORMED.into()),
+        ("SMKEX_REASON_RECORD_TRUNCATED", reason::RECORD_TRUNCATED.into()),
+        ("SMKEX_REASON_RECORD_LIMIT", reason::RECORD_LIMIT.into()),
         ("SMKEX_PEER_ADDRS", SMKEX_PEER_ADDRS.into()),
+        ("SMKEX_RECORDS", SMKEX_RECORDS.into()),
+        ("SMKEX_RECORD_SECRET", SMKEX_RECORD_SECRET.into()),
         ("SMKEX_MAX_PEER_ADDRS", SMKEX_MAX_PEER_ADDRS as i64),
     ];
     let names: Vec<&str> = rust.iter().map(|(n, _)| *n).collect();
@@ -103,6 +109,9 @@ fn struct_layouts_match_the_header() {
         ("offsetof(struct smkex_info, channel)", offset_of!(SmkexInfo, channel)),
         ("offsetof(struct smkex_info, transcript_hash)", offset_of!(SmkexInfo, transcript_hash)),
         ("offsetof(struct smkex_info, channel_up_us)", offset_of!(SmkexInfo, channel_up_us)),
+        ("offsetof(struct smkex_info, records)", offset_of!(SmkexInfo, records)),
+        ("offsetof(struct smkex_info, records_sent)", offset_of!(SmkexInfo, records_sent)),
+        ("offsetof(struct smkex_info, records_received)", offset_of!(SmkexInfo, records_received)),
         ("sizeof(struct smkex_channel_info)", size_of::<SmkexChannelInfo>()),
         ("offsetof(struct smkex_channel_info, local_addr)", offset_of!(SmkexChannelInfo, local_addr)),
         ("offsetof(struct smkex_channel_info, remote_addr)", offset_of!(SmkexChannelInfo, remote_addr)),
