@@ -63,8 +63,8 @@ run_step "cargo clippy: smkex-proto denies warnings" cargo clippy --manifest-pat
 run_step "cargo clippy: smkex-logic denies warnings" cargo clippy --manifest-path rust/Cargo.toml -p smkex-logic --all-targets -- -D warnings
 run_step "cargo clippy: smkex CLI denies warnings" cargo clippy --release --manifest-path rust/Cargo.toml -p smkex-cli -- -D warnings
 if [ -x rust/proto/fuzz/run.sh ]; then
-  run_step "fuzz: protocol core and module logic for ${FUZZ_SECONDS}s without a crash" rust/proto/fuzz/run.sh "$FUZZ_SECONDS"
-  grep -iE 'exec|runs' "build/logs/fuzz__protocol_core_and_module_logic_for_${FUZZ_SECONDS}s_without_a_crash.log" | tail -n 3 | sed 's/^/# /'
+  run_step "fuzz: protocol core, record layer and module logic for ${FUZZ_SECONDS}s without a crash" rust/proto/fuzz/run.sh "$FUZZ_SECONDS"
+  grep -iE 'exec|runs' "build/logs/fuzz__protocol_core__record_layer_and_module_logic_for_${FUZZ_SECONDS}s_without_a_crash.log" | tail -n 3 | sed 's/^/# /'
 else
   result fail "fuzz: rust/proto/fuzz/run.sh missing"
 fi

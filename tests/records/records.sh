@@ -18,7 +18,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; topo_destroy; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-tap_plan 25
+tap_plan 41
 insmod "$KO" || { tap_diag "insmod failed"; exit $KSFT_FAIL; }
 topo_create || { tap_diag "topology set-up failed"; exit $KSFT_FAIL; }
 
@@ -54,6 +54,30 @@ transfer small 4 "$SERVER_ADDR1" 10403 --bytes 300000 --write-size 97 --nonblock
 tap_check "non-blocking 97-byte writes: 300000 bytes each way intact" intact small 300000
 transfer odd 6 "$SERVER_ADDR1_V6" 10404 --bytes 1000003 --write-size 65536 --nonblock
 tap_check "non-blocking 64 KiB writes over IPv6: 1000003 bytes each way intact" intact odd 1000003
+
+# --- call by call (semantics.c): MSG_PEEK, MSG_WAITALL, SO_RCVTIMEO,
+# non-blocking recv and poll, MSG_OOB, sendfile, shutdown, SMKEX_INFO.
+topo_endpoint 4
+ip netns exec "$NS_S" timeout 120 "$here/semantics" server 10428 >"$tmp/sem.server" 2>&1 &
+spid=$!
+wait_for 60 ns_listening "$NS_S" 10428
+ip netns exec "$NS_C" timeout 120 "$here/semantics" client "$SERVER_ADDR1" 10428 >"$tmp/sem.client" 2>&1
+wait "$spid"
+grep '^#' "$tmp/sem.server" "$tmp/sem.client" | sed 's/^/# /'
+# relay FILE SIDE: the program's own results as this suite's.
+relay() {
+  local line
+  while IFS= read -r line; do
+    case $line in
+      "not ok "*) tap_fail "$2: ${line#not ok * - }" ;;
+      "ok "*) tap_ok "$2: ${line#ok * - }" ;;
+    esac
+  done <"$1"
+}
+relay "$tmp/sem.server" "semantics, server"
+relay "$tmp/sem.client" "semantics, client"
+tap_check "semantics: both sides reported all their results (9 and 3)" \
+  test "$(grep -c '^\(not \)\?ok ' "$tmp/sem.server") $(grep -c '^\(not \)\?ok ' "$tmp/sem.client")" = "9 3"
 
 # --- many connections at once, non-blocking with epoll (concurrent.c): the
 # exporter and the answer travel in records, and epoll reports a connection
@@ -105,6 +129,23 @@ tap_check "with records: no marker in the capture of path 1" test "$(marker_coun
 tap_check "with records: no marker in the capture of path 2" test "$(marker_count records.path2)" = 0
 both_paths_used() { [ "$(stat -c %s "$tmp/records.path1.pcap")" -gt 100000 ] && [ "$(stat -c %s "$tmp/records.path2.pcap")" -gt 100000 ]; }
 tap_check "with records: both paths carried data (captures over 100 kB each)" both_paths_used
+
+# --- records across both subflows with one path lossy: 5 % loss (and
+# delay) on path 2 in both directions during a 4 MB transfer each way.
+topo_endpoint 4
+for dev in r2c r2s; do tc -n "$NS_R2" qdisc add dev "$dev" root netem delay 5ms 2ms loss 5%; done
+smkex_run "$tmp" lossy 10426 "$SERVER_ADDR1" --bytes 4000000 --records -- --records
+dropped=0
+for dev in r2c r2s; do
+  n=$(tc -n "$NS_R2" -s qdisc show dev "$dev" | sed -n 's/.*dropped \([0-9]*\).*/\1/p' | head -n 1)
+  dropped=$((dropped + ${n:-0}))
+  tc -n "$NS_R2" qdisc del dev "$dev" root
+done
+show lossy
+tap_check "lossy path 2: netem really dropped packets ($dropped)" test "$dropped" -ge 1
+tap_check "lossy path 2: 4000000 bytes each way with records, intact" intact lossy 4000000
+tap_check "lossy path 2: no error on either side" \
+  sh -c "! grep -q '^errno:' '$tmp/lossy.client' '$tmp/lossy.server'"
 
 # --- the wire format is the documented one: a server without records (SMKEX
 # still on) keeps the byte stream it reads, and a decoder outside the kernel

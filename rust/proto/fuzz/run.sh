@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets and runs them for about SECONDS in total (default
-# 60): half on the protocol core's state machine ("session"), a quarter on
-# its record parser ("parser"), a quarter on the kernel module's pure
-# decisions ("logic": option parsing, record reassembly, provenance); each
-# at least one second. Prints each target's execution count and the total.
+# 60): two fifths on the protocol core's state machine ("session"), a fifth
+# on its handshake record parser ("parser"), a fifth on the kernel module's
+# pure decisions ("logic": option parsing, record reassembly, provenance),
+# a fifth on the record layer's reader and round trip ("records"); each at
+# least one second. Prints each target's execution count and the total.
 # Exits non-zero if a target crashes (the reproducer is left in
 # rust/proto/fuzz/artifacts/<target>/) or the build fails, 0 otherwise.
 #
@@ -42,16 +43,19 @@ if ! "${cargo_fuzz[@]}" build -O >"$log" 2>&1; then
     exit 1
 fi
 
-session_time=$(( seconds / 2 ))
-parser_time=$(( (seconds - session_time) / 2 ))
-logic_time=$(( seconds - session_time - parser_time ))
+session_time=$(( seconds * 2 / 5 ))
+parser_time=$(( seconds / 5 ))
+logic_time=$(( seconds / 5 ))
+records_time=$(( seconds - session_time - parser_time - logic_time ))
 # -max_total_time=0 would mean no limit.
+(( session_time >= 1 )) || session_time=1
 (( parser_time >= 1 )) || parser_time=1
 (( logic_time >= 1 )) || logic_time=1
+(( records_time >= 1 )) || records_time=1
 total=0
 status=0
 
-for spec in "session:$session_time" "parser:$parser_time" "logic:$logic_time"; do
+for spec in "session:$session_time" "parser:$parser_time" "logic:$logic_time" "records:$records_time"; do
     target=${spec%%:*}
     secs=${spec##*:}
     mkdir -p "fuzz/corpus/$target" "fuzz/artifacts/$target"

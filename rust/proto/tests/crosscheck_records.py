@@ -14,9 +14,11 @@ import hmac
 import pathlib
 import sys
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from crosscheck_vectors import expand, public  # noqa: E402  (the handshake's own helpers)
 
 SPEC = pathlib.Path(__file__).resolve().parents[3] / "Documentation" / "protocol.md"
 
@@ -45,20 +47,6 @@ def block(tag):
             raise SystemExit(f"Bail out! duplicate vector {name}")
         out[name] = int(value) if name in DECIMAL else bytes.fromhex(value)
     return out
-
-
-def public(priv):
-    return X25519PrivateKey.from_private_bytes(priv).public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def expand(prk, info, length):
-    """HKDF-Expand (RFC 5869 §2.3) with HMAC-SHA256."""
-    out, t, i = b"", b"", 1
-    while len(out) < length:
-        t = hmac.new(prk, t + info + bytes([i]), hashlib.sha256).digest()
-        out, i = out + t, i + 1
-    return out[:length]
 
 
 def nonce96(iv, seq):

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use aead::{nonce96, RustCrypto};
 use chacha20poly1305::aead::AeadInPlace;
 use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce};
-use common::{handshake, hex, to_hex, Side};
+use common::{handshake, hex, spec_block, to_hex, Side};
 use hkdf::Hkdf;
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
@@ -37,38 +37,8 @@ const SPEC: &str = include_str!("../../../Documentation/protocol.md");
 // ---------------------------------------------------------------------------
 // The document's blocks.
 
-/// The `name = value` lines of the one fenced block marked `tag`.
-fn block(tag: &str) -> BTreeMap<String, String> {
-    let mut blocks = Vec::new();
-    let mut current: Option<Vec<&str>> = None;
-    let open = format!("```{tag}");
-    for line in SPEC.lines() {
-        match &mut current {
-            None if line.trim() == open => current = Some(Vec::new()),
-            None => {}
-            Some(lines) if line.trim() == "```" => {
-                blocks.push(std::mem::take(lines));
-                current = None;
-            }
-            Some(lines) => lines.push(line),
-        }
-    }
-    assert!(current.is_none(), "unterminated {tag} block");
-    assert_eq!(blocks.len(), 1, "exactly one {tag} block");
-    let mut map = BTreeMap::new();
-    for line in &blocks[0] {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let (name, value) = line.split_once('=').expect("name = value");
-        let old = map.insert(name.trim().to_string(), value.trim().to_string());
-        assert!(old.is_none(), "duplicate vector {name}");
-    }
-    map
-}
-
 fn vectors() -> BTreeMap<String, String> {
-    block("smkex-record-vectors")
+    spec_block(SPEC, "smkex-record-vectors")
 }
 
 fn get(v: &BTreeMap<String, String>, name: &str) -> Vec<u8> {
@@ -271,7 +241,7 @@ fn spec_lists_exactly_the_expected_record_vectors() {
 #[test]
 fn record_vectors_reuse_the_handshake_vectors() {
     let v = vectors();
-    let hs = block("smkex-vectors");
+    let hs = spec_block(SPEC, "smkex-vectors");
     for name in [
         "client_private",
         "client_nonce",

@@ -12,7 +12,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{hex, to_hex, Side};
+use common::{hex, spec_block, to_hex, Side};
 use hkdf::Hkdf;
 use sha2::Sha256;
 use smkex_proto::record::{self, RecordType};
@@ -24,31 +24,7 @@ const SPEC: &str = include_str!("../../../Documentation/protocol.md");
 /// The `name = hex` lines of the fenced block whose info string is
 /// `smkex-vectors`. Exactly one such block must exist.
 fn vectors() -> BTreeMap<String, Vec<u8>> {
-    let mut blocks = Vec::new();
-    let mut current: Option<Vec<&str>> = None;
-    for line in SPEC.lines() {
-        match &mut current {
-            None if line.trim() == "```smkex-vectors" => current = Some(Vec::new()),
-            None => {}
-            Some(lines) if line.trim() == "```" => {
-                blocks.push(std::mem::take(lines));
-                current = None;
-            }
-            Some(lines) => lines.push(line),
-        }
-    }
-    assert!(current.is_none(), "unterminated smkex-vectors block");
-    assert_eq!(blocks.len(), 1, "exactly one smkex-vectors block");
-    let mut map = BTreeMap::new();
-    for line in &blocks[0] {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let (name, value) = line.split_once('=').expect("name = hex");
-        let old = map.insert(name.trim().to_string(), hex(value));
-        assert!(old.is_none(), "duplicate vector {name}");
-    }
-    map
+    spec_block(SPEC, "smkex-vectors").into_iter().map(|(name, value)| (name, hex(&value))).collect()
 }
 
 fn v32(v: &BTreeMap<String, Vec<u8>>, name: &str) -> [u8; 32] {

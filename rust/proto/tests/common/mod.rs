@@ -201,3 +201,34 @@ pub fn until_server_answered(client_seed: u64, server_seed: u64) -> (Side, Side)
     assert_eq!(s.sent[1].len(), 1);
     (c, s)
 }
+
+/// The `name = value` lines of the one fenced block of `spec` marked `tag`
+/// (Documentation/protocol.md's vector blocks); exactly one must exist.
+pub fn spec_block(spec: &str, tag: &str) -> std::collections::BTreeMap<String, String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<Vec<&str>> = None;
+    let open = format!("```{tag}");
+    for line in spec.lines() {
+        match &mut current {
+            None if line.trim() == open => current = Some(Vec::new()),
+            None => {}
+            Some(lines) if line.trim() == "```" => {
+                blocks.push(std::mem::take(lines));
+                current = None;
+            }
+            Some(lines) => lines.push(line),
+        }
+    }
+    assert!(current.is_none(), "unterminated {tag} block");
+    assert_eq!(blocks.len(), 1, "exactly one {tag} block");
+    let mut map = std::collections::BTreeMap::new();
+    for line in &blocks[0] {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (name, value) = line.split_once('=').expect("name = value");
+        let old = map.insert(name.trim().to_string(), value.trim().to_string());
+        assert!(old.is_none(), "duplicate vector {name}");
+    }
+    map
+}
