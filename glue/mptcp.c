@@ -203,14 +203,14 @@ static bool smkex_readable(struct sock *sk)
 	       inet_sk_state_load(sk) == TCP_CLOSE;
 }
 
-int smkex_glue_wait_data(struct sock *sk, long *timeo)
+int smkex_glue_wait_data(struct sock *sk, long *timeo, const bool *ready)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	int err = 0;
 
 	lock_sock(sk);
 	add_wait_queue(sk_sleep(sk), &wait);
-	while (!smkex_readable(sk)) {
+	while (!smkex_readable(sk) && !READ_ONCE(*ready)) {
 		if (!*timeo) {
 			err = -EAGAIN;
 			break;
@@ -219,7 +219,7 @@ int smkex_glue_wait_data(struct sock *sk, long *timeo)
 			err = sock_intr_errno(*timeo);
 			break;
 		}
-		sk_wait_event(sk, timeo, smkex_readable(sk), &wait);
+		sk_wait_event(sk, timeo, smkex_readable(sk) || READ_ONCE(*ready), &wait);
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
 	release_sock(sk);
@@ -280,6 +280,28 @@ void smkex_glue_error_report(struct sock *sk)
 void smkex_glue_state_change(struct sock *sk)
 {
 	sk->sk_state_change(sk);
+}
+
+static void smkex_wake(struct sock *sk, __poll_t events)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, events);
+	rcu_read_unlock();
+}
+
+/* As sk_stream_write_space, without its own look at the send room. */
+void smkex_glue_wake_writers(struct sock *sk)
+{
+	smkex_wake(sk, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+}
+
+void smkex_glue_wake_readers(struct sock *sk)
+{
+	smkex_wake(sk, EPOLLIN | EPOLLRDNORM);
 }
 
 /* ---- the pinned scheduler ---- */

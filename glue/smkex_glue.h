@@ -166,11 +166,12 @@ int smkex_glue_send(struct sock *sk, const u8 *buf, size_t len, int flags);
 int smkex_glue_recv(struct sock *sk, u8 *buf, size_t len, int flags);
 /*
  * Unlocked: wait until MPTCP has data to read (or an error, end of stream,
- * close), or until send memory is free, as TCP's receive and send do:
+ * close, or *ready: another call opened a record), or until send memory is
+ * free, as TCP's receive and send do:
  * 0, -EAGAIN when *timeo ran out, the interrupted errno on a signal,
  * -EPIPE (send side shut down or failed). *timeo is decremented.
  */
-int smkex_glue_wait_data(struct sock *sk, long *timeo);
+int smkex_glue_wait_data(struct sock *sk, long *timeo, const bool *ready);
 int smkex_glue_wait_memory(struct sock *sk, long *timeo);
 /* Bytes MPTCP's send buffer takes before a send would wait (lockless). */
 size_t smkex_glue_send_room(const struct sock *sk);
@@ -191,6 +192,10 @@ void smkex_glue_callbacks_restore(struct sock *sk);
 void smkex_glue_reset(struct sock *sk, int err);
 void smkex_glue_error_report(struct sock *sk);
 void smkex_glue_state_change(struct sock *sk);
+/* Wakes pollers and waiters for POLLOUT (the record layer's tail went out). */
+void smkex_glue_wake_writers(struct sock *sk);
+/* Wakes pollers and waiters for POLLIN (poll opened a record). */
+void smkex_glue_wake_readers(struct sock *sk);
 
 /* mptcp.c: provenance, under the data lock. */
 u64 smkex_glue_ack_seq(const struct sock *sk);

@@ -96,7 +96,7 @@ mod ffi {
         pub(super) fn smkex_glue_read_conn(sk: *mut bindings::sock, conn: *mut GlueConn);
         pub(super) fn smkex_glue_send(sk: *mut bindings::sock, buf: *const u8, len: usize, flags: c_int) -> c_int;
         pub(super) fn smkex_glue_recv(sk: *mut bindings::sock, buf: *mut u8, len: usize, flags: c_int) -> c_int;
-        pub(super) fn smkex_glue_wait_data(sk: *mut bindings::sock, timeo: *mut i64) -> c_int;
+        pub(super) fn smkex_glue_wait_data(sk: *mut bindings::sock, timeo: *mut i64, ready: *const bool) -> c_int;
         pub(super) fn smkex_glue_wait_memory(sk: *mut bindings::sock, timeo: *mut i64) -> c_int;
         pub(super) fn smkex_glue_send_room(sk: *const bindings::sock) -> usize;
         pub(super) fn smkex_glue_data_avail(sk: *const bindings::sock) -> u64;
@@ -128,6 +128,8 @@ mod ffi {
         pub(super) fn smkex_glue_reset(sk: *mut bindings::sock, err: c_int);
         pub(super) fn smkex_glue_error_report(sk: *mut bindings::sock);
         pub(super) fn smkex_glue_state_change(sk: *mut bindings::sock);
+        pub(super) fn smkex_glue_wake_writers(sk: *mut bindings::sock);
+        pub(super) fn smkex_glue_wake_readers(sk: *mut bindings::sock);
         pub(super) fn smkex_glue_ack_seq(sk: *const bindings::sock) -> u64;
         pub(super) fn smkex_glue_data_moved(sk: *const bindings::sock) -> bool;
         pub(super) fn smkex_glue_ofo(
@@ -324,6 +326,18 @@ impl Sock {
         // SAFETY: a live socket.
         unsafe { ffi::smkex_glue_state_change(self.raw()) }
     }
+
+    /// Wakes pollers and waiters for `POLLOUT`.
+    pub(crate) fn wake_writers(self) {
+        // SAFETY: a live socket; any context.
+        unsafe { ffi::smkex_glue_wake_writers(self.raw()) }
+    }
+
+    /// Wakes pollers and waiters for `POLLIN`.
+    pub(crate) fn wake_readers(self) {
+        // SAFETY: a live socket; any context.
+        unsafe { ffi::smkex_glue_wake_readers(self.raw()) }
+    }
 }
 
 /// The socket lock, held until dropped.
@@ -489,6 +503,7 @@ impl Drop for DataLock {
 /// the work only, without the socket lock (MPTCP takes it).
 pub(crate) mod io {
     use super::*;
+    use core::sync::atomic::AtomicBool;
 
     /// `MSG_DONTWAIT`: a call that never waits.
     pub(crate) const DONTWAIT: i32 = bindings::MSG_DONTWAIT as i32;
@@ -507,11 +522,14 @@ pub(crate) mod io {
         unsafe { ffi::smkex_glue_recv(sk.raw(), buf.as_mut_ptr(), buf.len(), flags) }
     }
 
-    /// Waits (unlocked) until MPTCP has data to read, an error or the end
-    /// of the stream: 0, or -errno (`-EAGAIN` when `timeo` ran out).
-    pub(crate) fn wait_data(sk: Sock, timeo: &mut i64) -> i32 {
-        // SAFETY: a live socket, unlocked; `timeo` is writable.
-        unsafe { ffi::smkex_glue_wait_data(sk.raw(), timeo) }
+    /// Waits (unlocked) until MPTCP has data to read, an error, the end
+    /// of the stream, or `ready` (plaintext another call opened): 0, or
+    /// -errno (`-EAGAIN` when `timeo` ran out).
+    pub(crate) fn wait_data(sk: Sock, timeo: &mut i64, ready: &AtomicBool) -> i32 {
+        // SAFETY: a live socket, unlocked; `timeo` is writable; `ready`
+        // outlives the call and the glue only reads it (READ_ONCE), as
+        // an AtomicBool has the layout of a bool.
+        unsafe { ffi::smkex_glue_wait_data(sk.raw(), timeo, ready.as_ptr()) }
     }
 
     /// Waits (unlocked) until MPTCP's send buffer has room: 0 or -errno.

@@ -92,6 +92,9 @@ pub(crate) struct Records {
     rx: Mutex<Rx>,
     /// A tail waits in `tx` (for `poll`, which does not take `tx`).
     tail_pending: AtomicBool,
+    /// Plaintext (or the end) waits in `rx`: a receive waiting outside
+    /// `rx` for MPTCP's data must also wake for a record `poll` opened.
+    plain_ready: AtomicBool,
     sent: AtomicU64,
     received: AtomicU64,
 }
@@ -103,6 +106,7 @@ impl Records {
             tx <- new_mutex!(Tx { sealer: None, buf: None, start: 0, end: 0, closed: false }),
             rx <- new_mutex!(Rx { opener: None, buf: None, plain_start: 0, plain_end: 0 }),
             tail_pending: AtomicBool::new(false),
+            plain_ready: AtomicBool::new(false),
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
         })
@@ -209,7 +213,11 @@ fn flush(ss: &SmkexSock, tx: &mut Tx, flags: i32) -> Result<bool, i32> {
     }
     *start = 0;
     *end = 0;
-    ss.records.tail_pending.store(false, Ordering::Release);
+    // A poller that saw the tail waiting (POLLOUT withheld) must look
+    // again: MPTCP wakes writers only when it ran out of room itself.
+    if ss.records.tail_pending.swap(false, Ordering::AcqRel) {
+        ss.sk.wake_writers();
+    }
     Ok(true)
 }
 
@@ -402,6 +410,7 @@ fn pump(ss: &SmkexSock, rx: &mut Rx) -> Pump {
                 Ok(opened) => {
                     ss.records.received.fetch_add(1, Ordering::Relaxed);
                     count(ss.sk, Counter::RecordsOpened);
+                    ss.records.plain_ready.store(true, Ordering::Release);
                     if opened.kind == RecordType::Close {
                         return Pump::End;
                     }
@@ -478,6 +487,7 @@ pub(crate) fn recv(ss: &SmkexSock, msg: &mut Msg, len: usize, flags: u32) -> i32
                     if !peek {
                         rx.plain_start += c;
                         if rx.plain_start == rx.plain_end {
+                            ss.records.plain_ready.store(false, Ordering::Release);
                             if let Some(p) = rx.buf.as_mut().and_then(|b| b.get_mut(HEADER_LEN..end)) {
                                 p.zeroize();
                             }
@@ -499,7 +509,7 @@ pub(crate) fn recv(ss: &SmkexSock, msg: &mut Msg, len: usize, flags: u32) -> i32
         if timeo == 0 {
             return partial(copied, neg(bindings::EAGAIN));
         }
-        let ret = io::wait_data(ss.sk, &mut timeo);
+        let ret = io::wait_data(ss.sk, &mut timeo, &ss.records.plain_ready);
         if ret < 0 {
             return partial(copied, ret);
         }
@@ -524,7 +534,15 @@ pub(crate) fn poll(ss: &SmkexSock, mask: u32) -> u32 {
             true
         } else if io::data_avail(ss.sk) > 0 || mask & POLL_IN != 0 {
             match rx_ready(ss, &mut rx) {
-                Ok(()) => !matches!(pump(ss, &mut rx), Pump::Empty),
+                Ok(()) => match pump(ss, &mut rx) {
+                    Pump::Empty => false,
+                    // A receive waiting outside `rx` would not see it.
+                    Pump::Plain | Pump::End => {
+                        ss.sk.wake_readers();
+                        true
+                    }
+                    Pump::Err(_) => true,
+                },
                 Err(_) => true,
             }
         } else {

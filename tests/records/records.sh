@@ -166,14 +166,7 @@ tap_check "a peer without records: its end of stream, without a Close, fails the
 # flips bits of a byte, "replay" puts an earlier payload of the same length
 # (either direction) in a packet's place, i.e. replays, reorders or reflects
 # pieces of records. The receiver must fail with EBADMSG, counted.
-ip netns exec "$NS_R1" nft -f - <<'NFT'
-table inet smkex_records_attack {
-  chain forward {
-    type filter hook forward priority 0; policy accept;
-    meta l4proto tcp queue num 0
-  }
-}
-NFT
+path1_to_queue
 record_failures() {
   echo $(( $(smkex_counter "$NS_C" FailedRecordAuth) + $(smkex_counter "$NS_S" FailedRecordAuth) +
            $(smkex_counter "$NS_C" FailedRecordMalformed) + $(smkex_counter "$NS_S" FailedRecordMalformed) ))
@@ -203,7 +196,7 @@ attack() {
 }
 attack flip 10420 flipped
 attack replay 10421 replayed
-ip netns exec "$NS_R1" nft delete table inet smkex_records_attack
+ip netns exec "$NS_R1" nft delete table inet smkex_attack
 
 tap_check "SMKEX sockets closed: rmmod succeeds" smkex_unload
 tap_check "kmemleak clean" kmemleak_report
