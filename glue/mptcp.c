@@ -262,6 +262,19 @@ bool smkex_glue_acked(struct sock *sk, u64 seq)
 	return !before64(READ_ONCE(mptcp_sk(sk)->snd_una), seq);
 }
 
+void smkex_glue_subflow_quickack(struct sock *sk, u32 id)
+{
+	struct mptcp_subflow_context *subflow;
+
+	mptcp_for_each_subflow(mptcp_sk(sk), subflow) {
+		if (READ_ONCE(subflow->subflow_id) == id) {
+			/* The subflow lock nests in the msk's, as in MPTCP. */
+			tcp_sock_set_quickack(mptcp_subflow_tcp_sock(subflow), 1);
+			return;
+		}
+	}
+}
+
 /* An error not read yet (a refused connect's ECONNREFUSED) stays. */
 void smkex_glue_reset(struct sock *sk, int err)
 {

@@ -591,6 +591,19 @@ fn finish(ss: &SmkexSock, drv: &Driver) -> bool {
     done
 }
 
+/// At completion: the handshake's subflows acknowledge what they hold at
+/// once. Having just sent a record right after receiving one, each looks
+/// interactive to TCP, which then delays its ACK (40 ms or more) hoping to
+/// piggyback it; the server sends nothing after the last record, so the
+/// client's scheduler stayed pinned until that timer, and Nagle held the
+/// client's first write behind its unacknowledged last record.
+fn acknowledge_now(ss: &SmkexSock, drv: &Driver) {
+    let lock = ss.sk.lock();
+    for id in drv.chan_id.into_iter().filter(|&id| id != 0) {
+        lock.subflow_quickack(id);
+    }
+}
+
 /// When the work must run again by itself: at once after a full batch, on
 /// the tick while records wait to be handed to their subflow, else at the
 /// deadline. Events queue it otherwise. `queue` (not `kick`) so that an
@@ -629,6 +642,7 @@ pub(crate) fn run(ss: &SmkexSock, idle: &mut WorkIdle<'_>) {
         }
         state::COMPLETE => {
             if before == state::HANDSHAKE {
+                acknowledge_now(ss, drv);
                 wake(ss);
             }
             records::flush_from_work(ss);
