@@ -9,7 +9,9 @@
 #    the accept (server), and from the moment its channel 2 was usable
 #    (SMKEX_INFO's channel_up_us), in RTTs.
 # 2. Connection rate: sequential connect + exchange + close, SMKEX against
-#    plain MPTCP with the same two-path configuration (concurrent --batch 1).
+#    plain MPTCP with the same two subflows (the client writes once its join
+#    is established, concurrent --joined) and against plain MPTCP as such
+#    (which closes before its join completes); concurrent --batch 1.
 # 3. Server capacity: 256 clients at once against one epoll server, SMKEX
 #    against plain MPTCP accepts, and the VM's CPU time per connection.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +20,8 @@ RUNS=${1:-9}
 RATE_N=${2:-100}
 CONCURRENT=$here/../handshake/concurrent
 tmp=$(mktemp -d)
-trap 'topo_destroy; rm -rf "$tmp"' EXIT
+trap 'topo_destroy; rm -rf "$tmp"; kmemleak_autoscan on' EXIT
+kmemleak_autoscan off
 insmod "$here/../../smkex.ko" || exit 1
 topo_create || exit 1
 ROUTER_IFS="$NS_R1:r1c $NS_R1:r1s $NS_R2:r2c $NS_R2:r2s"
@@ -60,13 +63,14 @@ for rtt in 0 20 100; do
 done
 set_rtt 0
 
-# rate NAME PORT COUNT BATCH [--plain]: one client/server run; prints its
+# rate NAME PORT COUNT BATCH [--plain [--joined]]: one client/server run; prints its
 # connections per second and the VM's busy CPU ms per connection.
 busy_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 rate() {
-  local name=$1 port=$2 count=$3 batch=$4 start ms cpu0 cpu1
+  local name=$1 port=$2 count=$3 batch=$4 start ms cpu0 cpu1 a server_args=()
   shift 4
-  ip netns exec "$NS_S" timeout 900 "$CONCURRENT" server "$port" "$count" "$@" >"$tmp/$name.server" 2>&1 &
+  for a; do [ "$a" = --joined ] || server_args+=("$a"); done
+  ip netns exec "$NS_S" timeout 900 "$CONCURRENT" server "$port" "$count" "${server_args[@]}" >"$tmp/$name.server" 2>&1 &
   local spid=$!
   wait_for 60 ns_listening "$NS_S" "$port"
   cpu0=$(busy_jiffies)
@@ -81,24 +85,29 @@ rate() {
     'BEGIN { printf "%s: %d connections in %d ms: %.1f per second, %.2f CPU ms per connection (%s)\n",
              what, n, ms, n * 1000 / ms, j * 1000 / hz / n, out }'
 }
-ratios() { # FILE: median rates of smkex and plain lines, and their ratio
-  local s p
-  s=$(grep '^smkex' "$1" | sed 's/.*: \([0-9.]*\) per second.*/\1/' | median)
-  p=$(grep '^plain' "$1" | sed 's/.*: \([0-9.]*\) per second.*/\1/' | median)
-  sc=$(grep '^smkex' "$1" | sed 's/.* \([0-9.]*\) CPU ms.*/\1/' | median)
-  pc=$(grep '^plain' "$1" | sed 's/.* \([0-9.]*\) CPU ms.*/\1/' | median)
-  awk -v s="$s" -v p="$p" -v sc="$sc" -v pc="$pc" 'BEGIN {
-    printf "median: smkex %.1f/s, plain %.1f/s, ratio %.3f; CPU per connection smkex %.2f ms, plain %.2f ms, difference %.2f ms (both ends)\n",
-           s, p, s / p, sc, pc, sc - pc }'
+ratios() { # FILE BASELINE: median rates of the smkex and BASELINE lines, and their ratio
+  local s p sc pc
+  s=$(grep '^smkex:' "$1" | sed 's/.*: \([0-9.]*\) per second.*/\1/' | median)
+  p=$(grep "^$2:" "$1" | sed 's/.*: \([0-9.]*\) per second.*/\1/' | median)
+  sc=$(grep '^smkex:' "$1" | sed 's/.* \([0-9.]*\) CPU ms.*/\1/' | median)
+  pc=$(grep "^$2:" "$1" | sed 's/.* \([0-9.]*\) CPU ms.*/\1/' | median)
+  awk -v s="$s" -v p="$p" -v sc="$sc" -v pc="$pc" -v b="$2" 'BEGIN {
+    printf "median: smkex %.1f/s, %s %.1f/s, ratio %.3f; CPU per connection smkex %.2f ms, %s %.2f ms, difference %.2f ms (both ends)\n",
+           s, b, p, s / p, sc, b, pc, sc - pc }'
 }
 
+# The baseline "with the same two subflows": plain MPTCP whose client writes
+# only once its join is established (concurrent's --joined), as SMKEX must;
+# plain MPTCP as such writes and closes before its join completes.
 echo "== 2. connection rate: $RATE_N sequential connections, 3 rounds alternating"
 : >"$tmp/rate"
 for round in 1 2 3; do
-  rate plain $((12500 + round * 2)) "$RATE_N" 1 --plain | tee -a "$tmp/rate"
-  rate smkex $((12501 + round * 2)) "$RATE_N" 1 | tee -a "$tmp/rate"
+  rate plain $((12500 + round * 3)) "$RATE_N" 1 --plain | tee -a "$tmp/rate"
+  rate joined $((12501 + round * 3)) "$RATE_N" 1 --plain --joined | tee -a "$tmp/rate"
+  rate smkex $((12502 + round * 3)) "$RATE_N" 1 | tee -a "$tmp/rate"
 done
-ratios "$tmp/rate"
+ratios "$tmp/rate" joined
+ratios "$tmp/rate" plain
 
 echo "== 3. server capacity: 256 clients at once, 3 rounds alternating"
 : >"$tmp/cap"
@@ -106,6 +115,6 @@ for round in 1 2 3; do
   rate plain $((12600 + round * 2)) 256 256 --plain | tee -a "$tmp/cap"
   rate smkex $((12601 + round * 2)) 256 256 | tee -a "$tmp/cap"
 done
-ratios "$tmp/cap"
+ratios "$tmp/cap" plain
 for ns in "$NS_C" "$NS_S"; do smkex_balance "$ns"; done
 rmmod smkex

@@ -10,7 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 MB=${1:-4}
 ROUNDS=${2:-3}
 tmp=$(mktemp -d)
-trap 'topo_destroy; rm -rf "$tmp"' EXIT
+trap 'topo_destroy; rm -rf "$tmp"; kmemleak_autoscan on' EXIT
+kmemleak_autoscan off
 insmod "$here/../../smkex.ko" || exit 1
 topo_create || exit 1
 port=11000
