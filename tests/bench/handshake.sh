@@ -9,9 +9,9 @@
 #    the accept (server), and from the moment its channel 2 was usable
 #    (SMKEX_INFO's channel_up_us), in RTTs.
 # 2. Connection rate: sequential connect + exchange + close, SMKEX against
-#    plain MPTCP with the same two subflows (the client writes once its join
-#    is established, concurrent --joined) and against plain MPTCP as such
-#    (which closes before its join completes); concurrent --batch 1.
+#    plain MPTCP with the same two subflows (the client closes only once its
+#    join is established, concurrent --joined) and against plain MPTCP as
+#    such (which often closes before its join completes); --batch 1.
 # 3. Server capacity: 256 clients at once against one epoll server, SMKEX
 #    against plain MPTCP accepts, and the VM's CPU time per connection.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -96,9 +96,10 @@ ratios() { # FILE BASELINE: median rates of the smkex and BASELINE lines, and th
            s, b, p, s / p, sc, b, pc, sc - pc }'
 }
 
-# The baseline "with the same two subflows": plain MPTCP whose client writes
-# only once its join is established (concurrent's --joined), as SMKEX must;
-# plain MPTCP as such writes and closes before its join completes.
+# The baseline "with the same two subflows": plain MPTCP whose client closes
+# only once its join is established (concurrent's --joined), as an SMKEX
+# connection cannot complete before its join; plain MPTCP as such often
+# closes before its join completes.
 echo "== 2. connection rate: $RATE_N sequential connections, 3 rounds alternating"
 : >"$tmp/rate"
 for round in 1 2 3; do
