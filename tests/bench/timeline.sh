@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Where a connection's time goes: the rate benchmark's exchange
 # (tests/bench/handshake.sh, section 2) for COUNT sequential connections,
-# plain MPTCP then SMKEX, captured on both client links, printed as one
-# timeline per mode: ms since the first SYN, the path, the TCP flags and
-# the payload length. Prints; asserts nothing. Run from the host:
+# plain MPTCP, plain MPTCP with the same two subflows (--joined) and SMKEX,
+# captured on both client links, printed as one timeline per mode (and
+# its packet count per path): ms since the first SYN, the path, the TCP
+# flags and the payload length. Prints; asserts nothing. Run from the host:
 #   make -C tests/handshake && qemu/run-vm.sh tests/bench/timeline.sh [COUNT]
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
@@ -21,20 +22,21 @@ capture() {
 }
 
 port=13100
-for mode in plain smkex; do
+for mode in plain joined smkex; do
   port=$((port + 1))
-  arg=(); [ "$mode" = plain ] && arg=(--plain)
+  arg=(); extra=()
+  case $mode in plain) arg=(--plain) ;; joined) arg=(--plain); extra=(--joined) ;; esac
   capture "$mode-path1" c1; p1=$!
   capture "$mode-path2" c2; p2=$!
   ip netns exec "$NS_S" timeout 120 "$CONCURRENT" server "$port" "$COUNT" "${arg[@]}" >"$tmp/$mode.server" 2>&1 &
   spid=$!
   wait_for 60 ns_listening "$NS_S" "$port"
-  ip netns exec "$NS_C" timeout 120 "$CONCURRENT" client "$SERVER_ADDR1" "$port" "$COUNT" --batch 1 "${arg[@]}" \
+  ip netns exec "$NS_C" timeout 120 "$CONCURRENT" client "$SERVER_ADDR1" "$port" "$COUNT" --batch 1 "${arg[@]}" "${extra[@]}" \
     >"$tmp/$mode.client" 2>&1
   wait "$spid"
   sleep 1
   kill "$p1" "$p2"; wait "$p1" "$p2" 2>/dev/null
-  echo "== $mode: $(tail -n 1 "$tmp/$mode.client")"
+  echo "== $mode: $(tail -n 1 "$tmp/$mode.client"); packets: path 1 $(tcpdump -nn -r "$tmp/$mode-path1.pcap" 2>/dev/null | wc -l), path 2 $(tcpdump -nn -r "$tmp/$mode-path2.pcap" 2>/dev/null | wc -l)"
   for path in 1 2; do
     tcpdump -nn -tt -r "$tmp/$mode-path$path.pcap" 2>/dev/null | sed "s/^/path$path /"
   done | sort -k2 -n | awk '

@@ -46,15 +46,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/genetlink.h>
-#include <linux/mptcp.h>
-#include <linux/netlink.h>
 #include <linux/smkex.h>
+
+#include "pm_events.h"
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
@@ -64,13 +62,6 @@
 #define DEADLINE_S 600
 
 static int family = AF_INET;
-#ifndef SOL_MPTCP
-#define SOL_MPTCP 284
-#endif
-/* include/uapi/linux/mptcp.h and mptcp_pm.h of 6.12, absent from older headers. */
-#define PM_FAMILY "mptcp_pm"
-#define PM_EVENTS_GROUP "mptcp_pm_events"
-
 static int plain, joined, report, records;
 static int connections, completed, early, mismatches, errors;
 
@@ -306,139 +297,27 @@ static void server(int port, int count)
 	}
 }
 
-/* --joined: generic netlink, just enough to hear the path manager's events. */
-static int genl_request(int fd, void *buf, size_t size, const char *family)
+/* --joined: marks the connection with `token` joined, and ends it if its answer came already. */
+struct joined_ctx {
+	struct conn *conns;
+	int count, epfd, ended;
+};
+
+static void on_joined(unsigned int token, void *arg)
 {
-	struct {
-		struct nlmsghdr nh;
-		struct genlmsghdr gh;
-		struct nlattr na;
-		char name[GENL_NAMSIZ];
-	} req = {
-		.nh = { .nlmsg_type = GENL_ID_CTRL, .nlmsg_flags = NLM_F_REQUEST },
-		.gh = { .cmd = CTRL_CMD_GETFAMILY, .version = 1 },
-		.na = { .nla_type = CTRL_ATTR_FAMILY_NAME, .nla_len = NLA_HDRLEN + strlen(family) + 1 },
-	};
+	struct joined_ctx *j = arg;
 
-	strcpy(req.name, family);
-	req.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN) + NLA_ALIGN(req.na.nla_len);
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
-		return -1;
-	return recv(fd, buf, size, 0);
-}
+	for (int i = 0; i < j->count; i++) {
+		struct conn *c = &j->conns[i];
 
-/* Each well-formed attribute `a` of the `len` bytes at `start`. */
-#define nla_for_each(a, start, len, rest)                                                   \
-	for (a = (const void *)(start), rest = (len);                                       \
-	     rest >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= rest;          \
-	     rest -= NLA_ALIGN(a->nla_len), a = (const void *)((const char *)a + NLA_ALIGN(a->nla_len)))
-#define nla_value(a) ((const char *)(a) + NLA_HDRLEN)
-#define nla_value_len(a) ((a)->nla_len - NLA_HDRLEN)
-/* A generic netlink message's attributes. */
-#define genl_attrs(nh) ((const char *)NLMSG_DATA(nh) + GENL_HDRLEN)
-#define genl_attrs_len(nh) ((int)(nh)->nlmsg_len - (int)NLMSG_LENGTH(GENL_HDRLEN))
-
-/* The id of multicast group `group` in a CTRL_CMD_NEWFAMILY reply, or -1. */
-static int genl_group_id(const char *buf, int len, const char *group)
-{
-	const struct nlmsghdr *nh = (const void *)buf;
-	const struct nlattr *a, *g, *f;
-	int rest, grest, frest;
-
-	if (len < (int)NLMSG_LENGTH(GENL_HDRLEN) || !NLMSG_OK(nh, len) || nh->nlmsg_type == NLMSG_ERROR)
-		return -1;
-	nla_for_each(a, genl_attrs(nh), genl_attrs_len(nh), rest) {
-		if ((a->nla_type & NLA_TYPE_MASK) != CTRL_ATTR_MCAST_GROUPS)
+		if (c->done || c->joined || c->token != token)
 			continue;
-		nla_for_each(g, nla_value(a), nla_value_len(a), grest) {
-			int id = -1, match = 0;
-
-			nla_for_each(f, nla_value(g), nla_value_len(g), frest) {
-				if (f->nla_type == CTRL_ATTR_MCAST_GRP_ID && nla_value_len(f) >= 4)
-					memcpy(&id, nla_value(f), 4);
-				else if (f->nla_type == CTRL_ATTR_MCAST_GRP_NAME)
-					match = !strncmp(nla_value(f), group, nla_value_len(f));
-			}
-			if (match)
-				return id;
+		c->joined = 1;
+		if (c->got) {
+			finish(c, j->epfd, 1);
+			j->ended++;
 		}
 	}
-	return -1;
-}
-
-/* A non-blocking socket subscribed to the path manager's events. */
-static int pm_events_open(void)
-{
-	char buf[4096];
-	int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC), len, group, nonblocking = 1;
-
-	if (fd < 0)
-		die("netlink socket");
-	len = genl_request(fd, buf, sizeof(buf), PM_FAMILY);
-	group = genl_group_id(buf, len, PM_EVENTS_GROUP);
-	if (group < 0) {
-		fprintf(stderr, "no %s group in %s\n", PM_EVENTS_GROUP, PM_FAMILY);
-		exit(2);
-	}
-	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)))
-		die("NETLINK_ADD_MEMBERSHIP");
-	ioctl(fd, FIONBIO, &nonblocking);
-	/* Room for a burst of 256 joins' events (a lost one would stall a connection). */
-	len = 1 << 20;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &len, sizeof(len));
-	return fd;
-}
-
-static unsigned int token_of(int fd)
-{
-	struct mptcp_info info;
-	socklen_t len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	if (getsockopt(fd, SOL_MPTCP, MPTCP_INFO, &info, &len))
-		die("MPTCP_INFO");
-	return info.mptcpi_token;
-}
-
-/*
- * Reads the pending events; each SUB_ESTABLISHED marks the connection with
- * its token joined, and ends it if its answer came already. Returns the
- * number of connections it ended.
- */
-static int pm_events_read(int nlfd, int epfd, struct conn *conns, int count)
-{
-	int ended = 0;
-	char buf[8192];
-	ssize_t len;
-
-	while ((len = recv(nlfd, buf, sizeof(buf), 0)) > 0) {
-		for (struct nlmsghdr *nh = (void *)buf; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
-			const struct genlmsghdr *gh = NLMSG_DATA(nh);
-			const struct nlattr *a;
-			unsigned int token = 0;
-			int rest;
-
-			if (nh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN) || gh->cmd != MPTCP_EVENT_SUB_ESTABLISHED)
-				continue;
-			nla_for_each(a, genl_attrs(nh), genl_attrs_len(nh), rest)
-				if (a->nla_type == MPTCP_ATTR_TOKEN && nla_value_len(a) >= 4)
-					memcpy(&token, nla_value(a), 4);
-			for (int i = 0; i < count; i++) {
-				struct conn *c = &conns[i];
-
-				if (c->done || c->joined || c->token != token)
-					continue;
-				c->joined = 1;
-				if (c->got) {
-					finish(c, epfd, 1);
-					ended++;
-				}
-			}
-		}
-	}
-	if (len < 0 && errno == ENOBUFS)
-		die("path manager events lost");
-	return ended;
 }
 
 /* `count` connections at once. */
@@ -465,7 +344,7 @@ static void client_batch(const struct sockaddr *a, socklen_t alen, int count, ti
 			die("connect");
 		c->port = port_of(c->fd, 0);
 		if (joined)
-			c->token = token_of(c->fd);
+			c->token = pm_token_of(c->fd);
 		connections++;
 		/* Writable only once connected and keyed. */
 		ev.events = EPOLLOUT;
@@ -479,7 +358,10 @@ static void client_batch(const struct sockaddr *a, socklen_t alen, int count, ti
 			struct conn *c = evs[i].data.ptr;
 
 			if (!c) {
-				finished += pm_events_read(nlfd, epfd, conns, count);
+				struct joined_ctx j = { .conns = conns, .count = count, .epfd = epfd };
+
+				pm_events_read(nlfd, on_joined, &j);
+				finished += j.ended;
 				continue;
 			}
 			if (c->done)
