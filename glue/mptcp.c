@@ -262,16 +262,29 @@ bool smkex_glue_acked(struct sock *sk, u64 seq)
 	return !before64(READ_ONCE(mptcp_sk(sk)->snd_una), seq);
 }
 
-void smkex_glue_subflow_quickack(struct sock *sk, u32 id)
+void smkex_glue_subflow_handshake_done(struct sock *sk, u32 id)
 {
 	struct mptcp_subflow_context *subflow;
 
 	mptcp_for_each_subflow(mptcp_sk(sk), subflow) {
-		if (READ_ONCE(subflow->subflow_id) == id) {
-			/* The subflow lock nests in the msk's, as in MPTCP. */
-			tcp_sock_set_quickack(mptcp_subflow_tcp_sock(subflow), 1);
-			return;
-		}
+		struct sock *ssk = mptcp_subflow_tcp_sock(subflow);
+		struct tcp_sock *tp = tcp_sk(ssk);
+
+		if (READ_ONCE(subflow->subflow_id) != id)
+			continue;
+		/* The subflow lock nests in the msk's, as in MPTCP. */
+		tcp_sock_set_quickack(ssk, 1);
+		/*
+		 * Nagle (Minshall's variant) holds a small segment while the
+		 * last small one sent is unacknowledged; a sent record must
+		 * not be that one. Only once the record left: an unsent one
+		 * is pushed with what follows it anyway.
+		 */
+		lock_sock(ssk);
+		if (tcp_write_queue_empty(ssk))
+			tp->snd_sml = tp->snd_una;
+		release_sock(ssk);
+		return;
 	}
 }
 

@@ -121,7 +121,7 @@ mod ffi {
         pub(super) fn smkex_glue_nothing_unsent(sk: *mut bindings::sock) -> bool;
         pub(super) fn smkex_glue_write_seq(sk: *mut bindings::sock) -> u64;
         pub(super) fn smkex_glue_acked(sk: *mut bindings::sock, seq: u64) -> bool;
-        pub(super) fn smkex_glue_subflow_quickack(sk: *mut bindings::sock, id: u32);
+        pub(super) fn smkex_glue_subflow_handshake_done(sk: *mut bindings::sock, id: u32);
         pub(super) fn smkex_glue_sched_pin(sk: *mut bindings::sock) -> *mut c_void;
         pub(super) fn smkex_glue_sched_unpin(sk: *mut bindings::sock, saved: *mut c_void);
         pub(super) fn smkex_glue_callbacks_install(sk: *mut bindings::sock) -> bool;
@@ -376,11 +376,14 @@ impl SocketLock {
         unsafe { ffi::smkex_glue_acked(self.sk.raw(), seq) }
     }
 
-    /// Subflow `id` (if it is still there) sends the ACK it holds back for
-    /// its delayed-ACK timer now, as `TCP_QUICKACK` would.
-    pub(crate) fn subflow_quickack(&self, id: u32) {
-        // SAFETY: the socket is locked, so its subflow list is stable.
-        unsafe { ffi::smkex_glue_subflow_quickack(self.sk.raw(), id) }
+    /// The handshake is over on subflow `id` (if it is still there): it
+    /// sends the ACK it holds back for its delayed-ACK timer now, as
+    /// `TCP_QUICKACK` would, and its last record, once sent, no longer
+    /// holds back the application's next small write under Nagle.
+    pub(crate) fn subflow_handshake_done(&self, id: u32) {
+        // SAFETY: the socket is locked, so its subflow list is stable; the
+        // glue takes the subflow's lock, which nests in it.
+        unsafe { ffi::smkex_glue_subflow_handshake_done(self.sk.raw(), id) }
     }
 
     /// Puts the pinned scheduler in; returns MPTCP's for [`Self::sched_unpin`].

@@ -591,16 +591,20 @@ fn finish(ss: &SmkexSock, drv: &Driver) -> bool {
     done
 }
 
-/// At completion: the handshake's subflows acknowledge what they hold at
-/// once. Having just sent a record right after receiving one, each looks
-/// interactive to TCP, which then delays its ACK (40 ms or more) hoping to
-/// piggyback it; the server sends nothing after the last record, so the
-/// client's scheduler stayed pinned until that timer, and Nagle held the
-/// client's first write behind its unacknowledged last record.
-fn acknowledge_now(ss: &SmkexSock, drv: &Driver) {
+/// At completion, on the handshake's subflows:
+/// - they acknowledge what they hold at once. Having just sent a record
+///   right after receiving one, each looks interactive to TCP, which then
+///   delays its ACK (40 ms or more) hoping to piggyback it; the server sends
+///   nothing after the last record, so the client's scheduler stayed pinned
+///   until that timer.
+/// - Nagle no longer waits for the ACK of our last record before the
+///   application's first small write: a record is ours, not one of the
+///   application's small writes that Nagle exists to coalesce, and waiting
+///   cost the client's first write one RTT.
+fn end_on_subflows(ss: &SmkexSock, drv: &Driver) {
     let lock = ss.sk.lock();
     for id in drv.chan_id.into_iter().filter(|&id| id != 0) {
-        lock.subflow_quickack(id);
+        lock.subflow_handshake_done(id);
     }
 }
 
@@ -642,7 +646,7 @@ pub(crate) fn run(ss: &SmkexSock, idle: &mut WorkIdle<'_>) {
         }
         state::COMPLETE => {
             if before == state::HANDSHAKE {
-                acknowledge_now(ss, drv);
+                end_on_subflows(ss, drv);
                 wake(ss);
             }
             records::flush_from_work(ss);
