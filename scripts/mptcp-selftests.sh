@@ -117,6 +117,11 @@ tune() { # tune FILE BASENAME
       # netlink events are read back after fixed sleeps: 0.5 s -> 2 s, 1 s -> 4 s
       sub "$1" "$2" 's/^\(\t*\)sleep 0\.5$/\1sleep 2/'
       sub "$1" "$2" 's/^\(\t*\)sleep 1$/\1sleep 4/' ;;
+    mptcp_join.sh)
+      # the endpoint tests (-I) keep one transfer running through all their
+      # endpoint changes and kill it after; under TCG those changes outlast
+      # its 120 s bound: 120 -> 900 s
+      sub "$1" "$2" 's/{ timeout_test=120 /{ timeout_test=900 /' ;;
     pm_netlink.sh)
       # "id limit" adds and deletes ids 10..255 first (492 netns execs);
       # ids 245..255 keep the upper edge with 22
