@@ -10,8 +10,9 @@
 #    (SMKEX_INFO's channel_up_us), in RTTs.
 # 2. Connection rate: sequential connect + exchange + close, SMKEX against
 #    plain MPTCP with the same two subflows (the client closes only once its
-#    join is established, concurrent --joined) and against plain MPTCP as
-#    such (which often closes before its join completes); --batch 1.
+#    join is established and the server only at the client's close,
+#    concurrent --joined) and against plain MPTCP as such (which often
+#    closes before its join completes); --batch 1.
 # 3. Server capacity: 256 clients at once against one epoll server, SMKEX
 #    against plain MPTCP accepts, and the VM's CPU time per connection.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,10 +38,19 @@ set_rtt() {
   done
 }
 
+# path_rtt_us DEV: the RTT to the server through the client's DEV as ping
+# sees it (mean of 5), the emulator's cost included: netem's delay is the
+# RTT asked for, this is the one the packets get.
+path_rtt_us() {
+  ip netns exec "$NS_C" ping -n -q -c 5 -i 0.2 -I "$1" "$SERVER_ADDR1" 2>/dev/null |
+    awk -F/ '/^rtt|^round-trip/ { printf "%d", $5 * 1000 }'
+}
+
 echo "== 1. handshake latency ($RUNS connections per RTT, medians; us and RTTs)"
 port=12000
 for rtt in 0 20 100; do
   set_rtt "$rtt"
+  echo "rtt $rtt ms: measured by ping: path 1 $(path_rtt_us c1) us, path 2 $(path_rtt_us c2) us"
   : >"$tmp/lat"
   for i in $(seq "$RUNS"); do
     port=$((port + 1))
@@ -67,10 +77,9 @@ set_rtt 0
 # connections per second and the VM's busy CPU ms per connection.
 busy_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 rate() {
-  local name=$1 port=$2 count=$3 batch=$4 start ms cpu0 cpu1 a server_args=()
+  local name=$1 port=$2 count=$3 batch=$4 start ms cpu0 cpu1
   shift 4
-  for a; do [ "$a" = --joined ] || server_args+=("$a"); done
-  ip netns exec "$NS_S" timeout 900 "$CONCURRENT" server "$port" "$count" "${server_args[@]}" >"$tmp/$name.server" 2>&1 &
+  ip netns exec "$NS_S" timeout 900 "$CONCURRENT" server "$port" "$count" "$@" >"$tmp/$name.server" 2>&1 &
   local spid=$!
   wait_for 60 ns_listening "$NS_S" "$port"
   cpu0=$(busy_jiffies)
@@ -97,9 +106,10 @@ ratios() { # FILE BASELINE: median rates of the smkex and BASELINE lines, and th
 }
 
 # The baseline "with the same two subflows": plain MPTCP whose client closes
-# only once its join is established (concurrent's --joined), as an SMKEX
-# connection cannot complete before its join; plain MPTCP as such often
-# closes before its join completes.
+# only once its join is established, and whose server closes only at the
+# client's close, so that the join completes on both ends (concurrent's
+# --joined), as an SMKEX connection cannot complete before its join; plain
+# MPTCP as such often closes before its join completes.
 echo "== 2. connection rate: $RATE_N sequential connections, 3 rounds alternating"
 : >"$tmp/rate"
 for round in 1 2 3; do

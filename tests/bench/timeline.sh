@@ -24,14 +24,14 @@ capture() {
 port=13100
 for mode in plain joined smkex; do
   port=$((port + 1))
-  arg=(); extra=()
-  case $mode in plain) arg=(--plain) ;; joined) arg=(--plain); extra=(--joined) ;; esac
+  arg=()
+  case $mode in plain) arg=(--plain) ;; joined) arg=(--plain --joined) ;; esac
   capture "$mode-path1" c1; p1=$!
   capture "$mode-path2" c2; p2=$!
   ip netns exec "$NS_S" timeout 120 "$CONCURRENT" server "$port" "$COUNT" "${arg[@]}" >"$tmp/$mode.server" 2>&1 &
   spid=$!
   wait_for 60 ns_listening "$NS_S" "$port"
-  ip netns exec "$NS_C" timeout 120 "$CONCURRENT" client "$SERVER_ADDR1" "$port" "$COUNT" --batch 1 "${arg[@]}" "${extra[@]}" \
+  ip netns exec "$NS_C" timeout 120 "$CONCURRENT" client "$SERVER_ADDR1" "$port" "$COUNT" --batch 1 "${arg[@]}" \
     >"$tmp/$mode.client" 2>&1
   wait "$spid"
   sleep 1

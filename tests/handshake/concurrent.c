@@ -10,20 +10,22 @@
  *
  *   concurrent: connections N complete N early_readiness N mismatches N errors N
  *
- *   concurrent server PORT COUNT [--family 4|6] [--plain] [--records]
+ *   concurrent server PORT COUNT [--family 4|6] [--plain [--joined]] [--records]
  *   concurrent client ADDR PORT COUNT [--batch N] [--family 4|6] [--plain [--joined]] [--records]
  *
  * The client opens N connections at once (default: all, at most 256), then
  * the next N: --batch 1 makes them one after the other. --plain (both
  * sides) is the same exchange over plain MPTCP, for the benchmarks: no
- * SMKEX, a fixed 32-byte payload instead of the exporter. --joined (client,
- * with --plain) is the baseline with the same two subflows as SMKEX: a
- * connection closes only once the path manager reported its join
- * established (MPTCP_EVENT_SUB_ESTABLISHED on the "mptcp_pm_events"
- * generic netlink group, CAP_NET_ADMIN). Plain MPTCP otherwise often closes
- * before its join; its client cannot wait for the join before writing, as
- * the path manager joins only once the first data made the connection
- * fully established. --report (both
+ * SMKEX, a fixed 32-byte payload instead of the exporter. --joined (both
+ * sides, with --plain) is the baseline with the same two subflows as SMKEX:
+ * the client closes a connection only once the path manager reported its
+ * join established (MPTCP_EVENT_SUB_ESTABLISHED on the "mptcp_pm_events"
+ * generic netlink group, CAP_NET_ADMIN, pm_events.c), and the server, after
+ * its answer, only at the client's close, so that the join completes on its
+ * side too instead of meeting a closed connection. Plain MPTCP otherwise
+ * often closes before its join; its client cannot wait for the join before
+ * writing, as the path manager joins only once the first data made the
+ * connection fully established. --report (both
  * sides, for tests whose network may alter bytes) sends nothing in band:
  * each side prints one line per connection when its handshake ended,
  *
@@ -68,7 +70,7 @@ static int connections, completed, early, mismatches, errors;
 struct conn {
 	int fd;
 	int got;		/* proof bytes received (server) / --joined: answer received (client) */
-	int sent;		/* proof bytes sent (client) */
+	int sent;		/* proof bytes sent (client) / --joined: answer sent (server) */
 	int done;
 	int joined;		/* --joined: its second subflow is established */
 	unsigned int token;	/* --joined: its MPTCP token */
@@ -264,6 +266,19 @@ static void server(int port, int count)
 				}
 				continue;
 			}
+			if (c->sent) {
+				/* --joined: answered; the client's close (EOF) ends it. */
+				char byte;
+				ssize_t r = recv(c->fd, &byte, 1, 0);
+
+				if (r < 0 && errno == EAGAIN)
+					continue;
+				if (r)
+					errors++;
+				finish(c, epfd, !r);
+				finished++;
+				continue;
+			}
 			if (check_ready(c, evs[i].events)) {
 				finish(c, epfd, 0);
 				finished++;
@@ -291,6 +306,10 @@ static void server(int port, int count)
 			}
 			if (send(c->fd, &status, 1, 0) != 1)
 				errors++;
+			else if (joined && status == 'y') {
+				c->sent = 1;
+				continue;
+			}
 			finish(c, epfd, status == 'y');
 			finished++;
 		}
@@ -468,8 +487,8 @@ int main(int argc, char **argv)
 			batch = atoi(argv[args - 1]);
 		args -= 2;
 	}
-	if (joined && (!plain || strcmp(argv[1], "client"))) {
-		fprintf(stderr, "--joined is for a --plain client\n");
+	if (joined && !plain) {
+		fprintf(stderr, "--joined is for --plain connections\n");
 		return 2;
 	}
 	if (args == 4 && !strcmp(argv[1], "server") && atoi(argv[3]) > 0) {
@@ -483,7 +502,7 @@ int main(int argc, char **argv)
 			batch = MAX_CONNS;
 		client(argv[2], atoi(argv[3]), rest, batch);
 	} else {
-		fprintf(stderr, "usage: concurrent server PORT COUNT [--family 4|6] [--plain|--report] [--records]\n"
+		fprintf(stderr, "usage: concurrent server PORT COUNT [--family 4|6] [--plain [--joined]|--report] [--records]\n"
 				"       concurrent client ADDR PORT COUNT [--batch N] [--family 4|6] [--plain [--joined]|--report] [--records]\n");
 		return 2;
 	}
