@@ -182,7 +182,11 @@ bool smkex_glue_nothing_unsent(struct sock *sk);
 u64 smkex_glue_write_seq(struct sock *sk);
 /* Everything up to `seq` is DATA_ACKed (socket locked). */
 bool smkex_glue_acked(struct sock *sk, u64 seq);
-/* Socket locked: subflow `id` acknowledges what it received now (TCP_QUICKACK). */
+/*
+ * Socket locked, at completion: subflow `id` acknowledges what it received
+ * now (TCP_QUICKACK), and a record it sent no longer holds back the next
+ * small write under Nagle.
+ */
 void smkex_glue_subflow_handshake_done(struct sock *sk, u32 id);
 /* Socket locked: the pinned scheduler in, and MPTCP's back (`saved`). */
 void *smkex_glue_sched_pin(struct sock *sk);
