@@ -39,18 +39,20 @@ set_rtt() {
 }
 
 # path_rtt_us DEV: the RTT to the server through the client's DEV as ping
-# sees it (mean of 5), the emulator's cost included: netem's delay is the
-# RTT asked for, this is the one the packets get.
+# sees it (median of 9 after one warm-up), the emulator's forwarding cost
+# included: netem's delay is the RTT asked for, this is the one the
+# packets get, and the unit the floor is counted in.
 path_rtt_us() {
-  ip netns exec "$NS_C" ping -n -q -c 5 -i 0.2 -I "$1" "$SERVER_ADDR1" 2>/dev/null |
-    awk -F/ '/^rtt|^round-trip/ { printf "%d", $5 * 1000 }'
+  ip netns exec "$NS_C" ping -n -c 10 -i 0.2 -I "$1" "$SERVER_ADDR1" 2>/dev/null |
+    sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' | tail -n +2 | awk '{ printf "%d\n", $1 * 1000 }' | median
 }
 
 echo "== 1. handshake latency ($RUNS connections per RTT, medians; us and RTTs)"
 port=12000
 for rtt in 0 20 100; do
   set_rtt "$rtt"
-  echo "rtt $rtt ms: measured by ping: path 1 $(path_rtt_us c1) us, path 2 $(path_rtt_us c2) us"
+  ping1=$(path_rtt_us c1); ping2=$(path_rtt_us c2)
+  echo "rtt $rtt ms: measured by ping: path 1 $ping1 us, path 2 $ping2 us"
   : >"$tmp/lat"
   for i in $(seq "$RUNS"); do
     port=$((port + 1))
@@ -67,9 +69,13 @@ for rtt in 0 20 100; do
   s_done=$(awk '{ print $4 }' "$tmp/lat" | median)
   s_after=$(awk '{ print $4 - $5 }' "$tmp/lat" | median)
   in_rtt() { [ "$rtt" = 0 ] && echo "-" || awk -v us="$1" -v r="$rtt" 'BEGIN { printf "%.2f", us / (r * 1000) }'; }
+  # The same in the RTT that ping measured (the mean of both paths').
+  in_ping() { awk -v us="$1" -v a="$ping1" -v b="$ping2" 'BEGIN { if (a + b) printf "%.2f", 2 * us / (a + b); else print "-" }'; }
   echo "rtt $rtt ms: client: channel 1 usable $c_ch1 us ($(in_rtt "$c_ch1") RTT), channel 2 usable $c_ch2 us ($(in_rtt "$c_ch2") RTT)," \
     "complete $c_done us ($(in_rtt "$c_done") RTT from connect, $c_after us = $(in_rtt "$c_after") RTT after channel 2);" \
     "server: complete $s_done us ($(in_rtt "$s_done") RTT from accept, $s_after us = $(in_rtt "$s_after") RTT after its channel 2)"
+  echo "rtt $rtt ms, in the measured RTT: client complete $(in_ping "$c_after") RTT after channel 2 (floor 1)," \
+    "server $(in_ping "$s_after") RTT after its channel 2 (floor 2)"
 done
 set_rtt 0
 
