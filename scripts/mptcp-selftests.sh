@@ -121,7 +121,12 @@ tune() { # tune FILE BASENAME
       # the endpoint tests (-I) keep one transfer running through all their
       # endpoint changes and kill it after; under TCG those changes outlast
       # its 120 s bound: 120 -> 900 s
-      sub "$1" "$2" 's/{ timeout_test=120 /{ timeout_test=900 /' ;;
+      sub "$1" "$2" 's/{ timeout_test=120 /{ timeout_test=900 /'
+      # speed=slow (1 KB at 50 bytes per write, one write per 0.2 s: about
+      # 4 s) must outlast the endpoint removals the removal checks make
+      # during it; under TCG the removals' netns execs took longer and the
+      # client's removal never happened (-6, -p): 50 -> 20 bytes, about 10 s
+      sub "$1" "$2" 's/extra_args="-r 50"$/extra_args="-r 20"/' ;;
     pm_netlink.sh)
       # "id limit" adds and deletes ids 10..255 first (492 netns execs);
       # ids 245..255 keep the upper edge with 22
