@@ -304,9 +304,9 @@ static void server(int port, int count)
 				mismatches++;
 				status = 'n';
 			}
-			if (send(c->fd, &status, 1, 0) != 1)
+			if (send(c->fd, &status, 1, 0) != 1) {
 				errors++;
-			else if (joined && status == 'y') {
+			} else if (joined && status == 'y') {
 				c->sent = 1;
 				continue;
 			}
