@@ -83,7 +83,8 @@ results() {
     }
     !tap && /\[( OK |FAIL|SKIP|IGNO)\]/ {
       st = /\[ OK \]/ ? "pass" : /\[FAIL\]/ ? "fail" : /\[SKIP\]/ ? "skip" : "flaky"
-      name = $0; sub(/ *\[( OK |FAIL|SKIP|IGNO)\].*$/, "", name); gsub(/^ +| +$/, "", name)
+      name = $0; sub(/ *\[( OK |FAIL|SKIP|IGNO)\].*$/, "", name)
+      sub(/ *\(duration +[0-9]+ms\)/, "", name); gsub(/^ +| +$/, "", name)  # mptcp_connect.sh
       if (/^[0-9][0-9][0-9] /) group = name        # mptcp_join test title line
       if (name !~ /^[0-9]+ /) name = group " / " name
       add(st, "partial: " name)
@@ -125,6 +126,13 @@ run_entry() {
   results "$base.log" >"$base.results"
   netns_cleanup
   echo "#   rc $rc, $(cut -f1 "$base.results" | sort | uniq -c | awk '{printf "%s %s ", $1, $2}')in $(cat "$base.secs") s"
+}
+
+# common A B: "N D", the number of checks both results files report and of
+# those among them whose outcome differs.
+common() {
+  awk -F '\t' 'NR == FNR { st[$2] = $1; next } ($2 in st) { n++; if (st[$2] != $1) d++ }
+    END { print n + 0, d + 0 }' "$1" "$2"
 }
 
 summary() { # summary BASE: counts for a diag line
@@ -176,6 +184,12 @@ for e in "${entries[@]}"; do
   elif [ "$(cat "$a.rc")" = "$(cat "$b.rc")" ] &&
        cmp -s <(grep '^pass' "$a.results" | sort) <(grep '^pass' "$b.results" | sort); then
     tap_ok "$name: same results with and without smkex"
+  elif [ "$(cat "$a.rc")" = 124 ] && [ "$(cat "$b.rc")" = 124 ] &&
+       read -r both differ < <(common "$a.results" "$b.results") && [ "$both" -gt 0 ] && [ "$differ" = 0 ]; then
+    # Both passes hit the cap at different points: the checks both reached
+    # agree, but what only one of them reached was not compared.
+    tap_skip "$name: same results with and without smkex" \
+      "both passes hit the ${SMKEX_MPTCP_TIMEOUT:-${f[-1]}} s cap; the $both checks both reached agree"
   else
     tap_fail "$name: same results with and without smkex"
   fi
