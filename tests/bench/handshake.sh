@@ -2,12 +2,14 @@
 # What the handshake costs, side by side in one VM boot over the two-path
 # topology (Documentation/benchmarks.md derives the floor these numbers are
 # read against). Prints numbers; asserts nothing. Run from the host:
-#   make -C tests/handshake && qemu/run-vm.sh tests/bench/handshake.sh [LATENCY_RUNS] [RATE_CONNECTIONS]
+#   make -C tests/handshake && make -C tests/bench && qemu/run-vm.sh tests/bench/handshake.sh [LATENCY_RUNS] [RATE_CONNECTIONS]
 #
 # 1. Latency: with netem RTTs of 0 (the emulator's own cost), 20 and 100 ms
 #    on both paths, when each side completes, from connect() (client) or
 #    the accept (server), and from the moment its channel 2 was usable
-#    (SMKEX_INFO's channel_up_us), in RTTs.
+#    (SMKEX_INFO's channel_up_us), in RTTs; and the same messages after
+#    channel 2 without SMKEX (tests/bench/exchange: two plain TCP
+#    connections, no crypto), the floor as this network realizes it.
 # 2. Connection rate: sequential connect + exchange + close, SMKEX against
 #    plain MPTCP with the same two subflows (the client closes only once its
 #    join is established and the server only at the client's close,
@@ -20,6 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 RUNS=${1:-9}
 RATE_N=${2:-100}
 CONCURRENT=$here/../handshake/concurrent
+EXCHANGE=$here/exchange
 tmp=$(mktemp -d)
 trap 'topo_destroy; rm -rf "$tmp"; kmemleak_autoscan on' EXIT
 kmemleak_autoscan off
@@ -47,6 +50,22 @@ path_rtt_us() {
     sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' | tail -n +2 | awk '{ printf "%d\n", $1 * 1000 }' | median
 }
 
+# in_rtt US / in_ping US: US in the RTT asked for ($rtt) / in the RTT ping
+# measured (the mean of both paths', $ping1 and $ping2).
+in_rtt() { [ "$rtt" = 0 ] && echo "-" || awk -v us="$1" -v r="$rtt" 'BEGIN { printf "%.2f", us / (r * 1000) }'; }
+in_ping() { awk -v us="$1" -v a="$ping1" -v b="$ping2" 'BEGIN { if (a + b) printf "%.2f", 2 * us / (a + b); else print "-" }'; }
+
+# exchange_us PORT: the median time of RUNS rounds of the handshake's
+# messages after channel 2 over plain TCP (tests/bench/exchange.c).
+exchange_us() {
+  ip netns exec "$NS_S" timeout 300 "$EXCHANGE" server "$1" "$RUNS" >/dev/null &
+  local spid=$!
+  wait_for 60 ns_listening "$NS_S" "$1"
+  ip netns exec "$NS_C" timeout 300 "$EXCHANGE" client "$SERVER_ADDR1" "$1" "$RUNS" c2 |
+    sed -n 's/^exchange_us //p' | median
+  wait "$spid" || echo "exchange server failed" >&2
+}
+
 echo "== 1. handshake latency ($RUNS connections per RTT, medians; us and RTTs)"
 port=12000
 for rtt in 0 20 100; do
@@ -68,14 +87,16 @@ for rtt in 0 20 100; do
   c_after=$(awk '{ print $1 - $3 }' "$tmp/lat" | median)
   s_done=$(awk '{ print $4 }' "$tmp/lat" | median)
   s_after=$(awk '{ print $4 - $5 }' "$tmp/lat" | median)
-  in_rtt() { [ "$rtt" = 0 ] && echo "-" || awk -v us="$1" -v r="$rtt" 'BEGIN { printf "%.2f", us / (r * 1000) }'; }
-  # The same in the RTT that ping measured (the mean of both paths').
-  in_ping() { awk -v us="$1" -v a="$ping1" -v b="$ping2" 'BEGIN { if (a + b) printf "%.2f", 2 * us / (a + b); else print "-" }'; }
   echo "rtt $rtt ms: client: channel 1 usable $c_ch1 us ($(in_rtt "$c_ch1") RTT), channel 2 usable $c_ch2 us ($(in_rtt "$c_ch2") RTT)," \
     "complete $c_done us ($(in_rtt "$c_done") RTT from connect, $c_after us = $(in_rtt "$c_after") RTT after channel 2);" \
     "server: complete $s_done us ($(in_rtt "$s_done") RTT from accept, $s_after us = $(in_rtt "$s_after") RTT after its channel 2)"
   echo "rtt $rtt ms, in the measured RTT: client complete $(in_ping "$c_after") RTT after channel 2 (floor 1)," \
     "server $(in_ping "$s_after") RTT after its channel 2 (floor 2)"
+  port=$((port + 1))
+  x_us=$(exchange_us "$port")
+  above=$(awk -v c="$c_after" -v x="$x_us" 'BEGIN { if (c x ~ /^[0-9]+$/) print c - x; else print "-" }')
+  echo "rtt $rtt ms: the same messages after channel 2 over plain TCP: $x_us us ($(in_ping "$x_us") measured RTT);" \
+    "the client's complete - U is $above us above it ($(in_ping "$above") measured RTT)"
 done
 set_rtt 0
 
