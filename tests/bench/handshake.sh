@@ -3,6 +3,8 @@
 # topology (Documentation/benchmarks.md derives the floor these numbers are
 # read against). Prints numbers; asserts nothing. Run from the host:
 #   make -C tests/handshake && make -C tests/bench && qemu/run-vm.sh tests/bench/handshake.sh [LATENCY_RUNS] [RATE_CONNECTIONS]
+# RATE_CONNECTIONS 0 measures the latency only; SMKEX_KO names the module
+# (default: the repository's smkex.ko), e.g. to compare two in one boot.
 #
 # 1. Latency: with netem RTTs of 0 (the emulator's own cost), 20 and 100 ms
 #    on both paths, when each side completes, from connect() (client) or
@@ -26,7 +28,7 @@ EXCHANGE=$here/exchange
 tmp=$(mktemp -d)
 trap 'topo_destroy; rm -rf "$tmp"; kmemleak_autoscan on' EXIT
 kmemleak_autoscan off
-insmod "$here/../../smkex.ko" || exit 1
+insmod "${SMKEX_KO:-$here/../../smkex.ko}" || exit 1
 topo_create || exit 1
 ROUTER_IFS="$NS_R1:r1c $NS_R1:r1s $NS_R2:r2c $NS_R2:r2s"
 
@@ -99,6 +101,7 @@ for rtt in 0 20 100; do
     "the client's complete - U is $above us above it ($(in_ping "$above") measured RTT)"
 done
 set_rtt 0
+[ "$RATE_N" = 0 ] && { rmmod smkex; exit 0; }
 
 # rate NAME PORT COUNT BATCH [--plain [--joined]]: one client/server run; prints its
 # connections per second and the VM's busy CPU ms per connection.
