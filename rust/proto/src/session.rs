@@ -105,6 +105,12 @@ pub struct Session {
     peer_nonce: [u8; NONCE_LEN],
     /// Client only: the h received from the server.
     peer_hash: [u8; HASH_LEN],
+    /// Z = X25519(own secret, peer share), computed as soon as the peer's
+    /// share arrives: off the critical path, as the server's (1) comes
+    /// about three RTTs before (2) and the client's (3) before (4). It is
+    /// judged (all-zero: LowOrderKey) only where §5 says, once both records
+    /// are in, so the failure reasons and their order do not change.
+    shared: [u8; 32],
     keys: KeySchedule,
     /// Bit set (RecordType::bit) of records received / queued / sent.
     received: u8,
@@ -179,6 +185,7 @@ impl Session {
             peer_share: [0; KEY_SHARE_LEN],
             peer_nonce: [0; NONCE_LEN],
             peer_hash: [0; HASH_LEN],
+            shared: [0; 32],
             keys: KeySchedule::empty(),
             received: 0,
             pending,
@@ -442,6 +449,10 @@ impl Session {
         match ty {
             RecordType::ClientKeyShare | RecordType::ServerKeyShare => {
                 copy_exact(&mut self.peer_share, body)?;
+                self.shared = *self
+                    .secret
+                    .diffie_hellman(&PublicKey::from(self.peer_share))
+                    .as_bytes();
             }
             RecordType::ClientNonce => copy_exact(&mut self.peer_nonce, body)?,
             RecordType::ServerNonceHash => {
@@ -478,16 +489,12 @@ impl Session {
         Ok(())
     }
 
-    /// Z = X25519(own secret, peer share); all-zero Z fails.
+    /// Z, computed when the peer's share arrived; all-zero Z fails.
     fn shared_secret(&self) -> Result<[u8; 32], FailureReason> {
-        let shared = self
-            .secret
-            .diffie_hellman(&PublicKey::from(self.peer_share));
-        let z = *shared.as_bytes();
-        if bool::from(z.ct_eq(&[0u8; 32])) {
+        if bool::from(self.shared.ct_eq(&[0u8; 32])) {
             return Err(FailureReason::LowOrderKey);
         }
-        Ok(z)
+        Ok(self.shared)
     }
 
     fn server_respond(&mut self) -> Result<(), FailureReason> {
@@ -500,6 +507,7 @@ impl Session {
         );
         let keys = KeySchedule::derive(&z, &self.peer_nonce, &self.own_nonce, &h);
         z.zeroize();
+        self.shared.zeroize();
         self.keys = keys.ok_or(FailureReason::Internal)?;
         self.pending |= RecordType::ServerKeyShare.bit() | RecordType::ServerNonceHash.bit();
         Ok(())
@@ -518,6 +526,7 @@ impl Session {
         let mut z = self.shared_secret()?;
         let keys = KeySchedule::derive(&z, &self.own_nonce, &self.peer_nonce, &h);
         z.zeroize();
+        self.shared.zeroize();
         self.keys = keys.ok_or(FailureReason::Internal)?;
         self.pending |= RecordType::ClientFinished.bit();
         self.phase = Phase::Finishing;
@@ -531,6 +540,7 @@ impl Session {
         self.timer_pending = false;
         self.complete_pending = false;
         self.keys.zeroize();
+        self.shared.zeroize();
         for rx in self.rx.iter_mut() {
             rx.buf.zeroize();
             rx.len = 0;
@@ -597,6 +607,7 @@ impl Drop for Session {
         self.peer_nonce.zeroize();
         self.peer_share.zeroize();
         self.peer_hash.zeroize();
+        self.shared.zeroize();
         for rx in self.rx.iter_mut() {
             rx.buf.zeroize();
         }

@@ -650,6 +650,52 @@ fn low_order_points() -> Vec<[u8; 32]> {
     out
 }
 
+/// Z is computed when the share arrives but judged only once both records
+/// are in (§5): a low-order X alone does not end the server's handshake.
+#[test]
+fn low_order_client_key_share_is_judged_with_the_nonce() {
+    for p in low_order_points() {
+        let mut rec = [0u8; 36];
+        record::encode(RecordType::ClientKeyShare, &p, &mut rec).unwrap();
+        let mut s = Side::new(Role::Server, 2);
+        s.recv(Channel::One, &rec);
+        assert_eq!(s.failed_with(), None, "{}", common::to_hex(&p));
+        assert_eq!(s.s.status(), Status::Handshaking);
+    }
+}
+
+/// A low-order Y with an h that does not match: the binding hash is checked
+/// first (§5), so the client reports BindingHashMismatch, in both delivery
+/// orders, although its Z was computed (and is all-zero) when (3) arrived.
+#[test]
+fn low_order_server_key_share_with_wrong_hash_is_a_binding_mismatch() {
+    for p in low_order_points() {
+        for y_first in [true, false] {
+            let mut c = Side::new(Role::Client, 1);
+            c.up(Channel::One);
+            c.up(Channel::Two);
+            let mut y = [0u8; 36];
+            record::encode(RecordType::ServerKeyShare, &p, &mut y).unwrap();
+            let mut nsh = [0u8; 68];
+            record::encode(RecordType::ServerNonceHash, &[9u8; 64], &mut nsh).unwrap();
+            if y_first {
+                c.recv(Channel::One, &y);
+                c.recv(Channel::Two, &nsh);
+            } else {
+                c.recv(Channel::Two, &nsh);
+                c.recv(Channel::One, &y);
+            }
+            assert_eq!(
+                c.failed_with(),
+                Some(BindingHashMismatch),
+                "{}",
+                common::to_hex(&p)
+            );
+            assert_eq!(c.sent[0].len(), 1, "no Finished");
+        }
+    }
+}
+
 #[test]
 fn low_order_client_key_share_fails_server() {
     for p in low_order_points() {
