@@ -127,6 +127,12 @@ tune() { # tune FILE BASENAME
       # during it; under TCG the removals' netns execs took longer and the
       # client's removal never happened (-6, -p): 50 -> 20 bytes, about 10 s
       sub "$1" "$2" 's/extra_args="-r 50"$/extra_args="-r 20"/' ;;
+    simult_flows.sh)
+      # each transfer must end within its shaped rate's time plus a slack
+      # (50 ms, +550 on a debug kernel); under TCG the guest forwards less
+      # than the 13 to 20 Mbit/s shaped, and the transfers took 11 to 17 s
+      # against 8.5 to 12.5 s in both passes: 50 -> 8000 ms
+      sub "$1" "$2" 's/^slack=50$/slack=8000/' ;;
     pm_netlink.sh)
       # "id limit" adds and deletes ids 10..255 first (492 netns execs);
       # ids 245..255 keep the upper edge with 22
