@@ -115,7 +115,7 @@ static void server(int port, int count)
 
 		if (x < 0 || y < 0)
 			die("accept");
-		/* Which is A: the one record 1 came on (accept order is arrival order of two paths). */
+		/* Accept order follows the two paths' timing: record 1 says which is A. */
 		if (poll(pfd, 2, -1) < 0)
 			die("poll");
 		first = (pfd[0].revents & POLLIN) ? x : y;
@@ -173,8 +173,8 @@ static void client(const char *addr, int port, int count, const char *dev2)
 		send_all(a, REC1, 1);
 		b = connect_to(addr, port, dev2);
 
-		/* Both ends established and every handshake ACK delivered, as
-		 * SMKEX's channel 2 is when it counts from channel_up_us.
+		/* Both ends established and B's third ACK delivered (RTTs up to
+		 * 200 ms), as SMKEX's channel 2 is when channel_up_us counts.
 		 */
 		nanosleep(&settle, NULL);
 		t0 = now_us();
