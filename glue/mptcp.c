@@ -5,8 +5,10 @@
  * per-connection scheduler that pins the handshake's records to one
  * subflow. Nothing here decides anything: see rust/smkex_mod/.
  */
+#include <linux/bpf.h>
 #include <linux/in.h>
 #include <linux/in6.h>
+#include <linux/module.h>
 #include <linux/uio.h>
 #include <linux/workqueue.h>
 #include <net/dst.h>
@@ -333,21 +335,16 @@ void smkex_glue_wake_readers(struct sock *sk)
 /* ---- the pinned scheduler ---- */
 
 /*
+ * Puts data only on subflow `pin` and refuses MPTCP-level reinjection:
+ * resending a record on another subflow would break the channel binding.
  * Called by MPTCP with the msk owned, or from softirq with its data lock
- * held; installed and removed under both, so the socket's state is alive.
+ * held.
  */
-static int smkex_sched_get_subflow(struct mptcp_sock *msk, struct mptcp_sched_data *data)
+static int smkex_sched_pick(struct mptcp_sock *msk, struct mptcp_sched_data *data, u32 pin)
 {
 	struct mptcp_subflow_context *subflow;
-	u32 pin;
 
-	/* Resending a record on another subflow would break the channel binding. */
-	if (data->reinject)
-		return -EINVAL;
-	rcu_read_lock();
-	pin = smkex_rs_pin((struct sock *)msk);
-	rcu_read_unlock();
-	if (!pin)
+	if (data->reinject || !pin)
 		return -EINVAL;
 	mptcp_for_each_subflow(msk, subflow) {
 		if (READ_ONCE(subflow->subflow_id) != pin)
@@ -361,11 +358,43 @@ static int smkex_sched_get_subflow(struct mptcp_sock *msk, struct mptcp_sched_da
 	return -EINVAL;
 }
 
+/* Installed and removed under the socket and data locks: the state is alive. */
+static int smkex_sched_get_subflow(struct mptcp_sock *msk, struct mptcp_sched_data *data)
+{
+	u32 pin;
+
+	rcu_read_lock();
+	pin = smkex_rs_pin((struct sock *)msk);
+	rcu_read_unlock();
+	return smkex_sched_pick(msk, data, pin);
+}
+
 /* Never registered: installed on one connection at a time, owner-less. */
 static struct mptcp_sched_ops smkex_sched = {
 	.get_subflow = smkex_sched_get_subflow,
 	.name = "smkex-pinned",
 };
+
+/*
+ * After close(), while the peer has not acknowledged our last record: the
+ * state is gone, so the pin is the ops' place in this array (subflow_id
+ * index + 1). MPTCP keeps them until it destroys the connection, then
+ * drops the module reference they hold (mptcp_release_sched).
+ */
+#define SMKEX_LINGER_PINS 8
+static int smkex_linger_get_subflow(struct mptcp_sock *msk, struct mptcp_sched_data *data);
+static struct mptcp_sched_ops smkex_linger[SMKEX_LINGER_PINS] = {
+	[0 ... SMKEX_LINGER_PINS - 1] = {
+		.get_subflow = smkex_linger_get_subflow,
+		.name = "smkex-linger",
+		.owner = THIS_MODULE,
+	},
+};
+
+static int smkex_linger_get_subflow(struct mptcp_sock *msk, struct mptcp_sched_data *data)
+{
+	return smkex_sched_pick(msk, data, msk->sched - smkex_linger + 1);
+}
 
 void *smkex_glue_sched_pin(struct sock *sk)
 {
@@ -384,6 +413,26 @@ void smkex_glue_sched_unpin(struct sock *sk, void *saved)
 	mptcp_data_lock(sk);
 	mptcp_sk(sk)->sched = saved;
 	mptcp_data_unlock(sk);
+}
+
+bool smkex_glue_sched_linger(struct sock *sk, void *saved, u32 pin)
+{
+	struct mptcp_sched_ops *mptcp_own = saved;
+
+	if (!pin || pin > SMKEX_LINGER_PINS)
+		return false;
+#ifdef BPF_MODULE_OWNER
+	/* A BPF scheduler's reference is not a module's: give it back instead. */
+	if (mptcp_own->owner == BPF_MODULE_OWNER)
+		return false;
+#endif
+	__module_get(THIS_MODULE);	/* the socket holds one: cannot fail */
+	mptcp_data_lock(sk);
+	mptcp_sk(sk)->sched = &smkex_linger[pin - 1];
+	mptcp_data_unlock(sk);
+	/* The reference mptcp_init_sched took on MPTCP's own scheduler. */
+	module_put(mptcp_own->owner);
+	return true;
 }
 
 /* ---- data_ready and state_change: only queue the work ---- */

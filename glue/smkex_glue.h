@@ -191,6 +191,12 @@ void smkex_glue_subflow_handshake_done(struct sock *sk, u32 id);
 /* Socket locked: the pinned scheduler in, and MPTCP's back (`saved`). */
 void *smkex_glue_sched_pin(struct sock *sk);
 void smkex_glue_sched_unpin(struct sock *sk, void *saved);
+/*
+ * Socket locked, at close(): instead of `saved`, a scheduler that keeps
+ * data on subflow `pin` and refuses reinjection until MPTCP destroys the
+ * connection; false if it cannot (then unpin).
+ */
+bool smkex_glue_sched_linger(struct sock *sk, void *saved, u32 pin);
 /* Socket locked: data_ready and state_change queue the work too. */
 bool smkex_glue_callbacks_install(struct sock *sk);
 void smkex_glue_callbacks_restore(struct sock *sk);

@@ -124,6 +124,7 @@ mod ffi {
         pub(super) fn smkex_glue_subflow_handshake_done(sk: *mut bindings::sock, id: u32);
         pub(super) fn smkex_glue_sched_pin(sk: *mut bindings::sock) -> *mut c_void;
         pub(super) fn smkex_glue_sched_unpin(sk: *mut bindings::sock, saved: *mut c_void);
+        pub(super) fn smkex_glue_sched_linger(sk: *mut bindings::sock, saved: *mut c_void, pin: u32) -> bool;
         pub(super) fn smkex_glue_callbacks_install(sk: *mut bindings::sock) -> bool;
         pub(super) fn smkex_glue_callbacks_restore(sk: *mut bindings::sock);
         pub(super) fn smkex_glue_reset(sk: *mut bindings::sock, err: c_int);
@@ -396,6 +397,18 @@ impl SocketLock {
     pub(crate) fn sched_unpin(&self, saved: SavedSched) {
         // SAFETY: the socket is locked; `saved` came from `sched_pin` on it.
         unsafe { ffi::smkex_glue_sched_unpin(self.sk.raw(), saved.0) }
+    }
+
+    /// At close: keeps data on subflow `pin`, without reinjection, until
+    /// MPTCP destroys the connection, instead of giving MPTCP its scheduler
+    /// back; if the glue cannot, gives it back and returns false.
+    pub(crate) fn sched_linger(&self, saved: SavedSched, pin: u32) -> bool {
+        // SAFETY: the socket is locked; `saved` came from `sched_pin` on it.
+        let lingers = unsafe { ffi::smkex_glue_sched_linger(self.sk.raw(), saved.0, pin) };
+        if !lingers {
+            self.sched_unpin(saved);
+        }
+        lingers
     }
 
     /// Makes data_ready and state_change queue the work too; false if the

@@ -201,11 +201,24 @@ fn wake(ss: &SmkexSock) {
 
 /// Gives the connection its scheduler and callbacks back (socket locked).
 fn detach_locked(ss: &SmkexSock, lock: &mut SocketLock) {
+    detach_with(ss, lock, false);
+}
+
+/// [`detach_locked`]; with `linger`, a scheduler still pinned stays pinned
+/// (without us) until MPTCP destroys the connection.
+fn detach_with(ss: &SmkexSock, lock: &mut SocketLock, linger: bool) {
     let conn = ss.conn.get(lock);
     let saved = conn.saved_sched.take();
     let callbacks = core::mem::replace(&mut conn.callbacks, false);
     if let Some(saved) = saved {
-        lock.sched_unpin(saved);
+        let pin = ss.pin_id.load(core::sync::atomic::Ordering::Relaxed);
+        if linger {
+            if lock.sched_linger(saved, pin) {
+                count(ss.sk, Counter::PinnedAtClose);
+            }
+        } else {
+            lock.sched_unpin(saved);
+        }
         ss.pin_id.store(0, core::sync::atomic::Ordering::Relaxed);
     }
     if callbacks {
@@ -733,11 +746,16 @@ pub(crate) fn disconnect_locked(ss: &SmkexSock, lock: &mut SocketLock) {
 }
 
 /// close(): the work stops for good and nothing of ours stays on the
-/// connection. Unlocked on entry (the work takes the socket lock).
+/// connection but, after completion, the pinned scheduler while the peer
+/// has not DATA_ACKed our last record. MPTCP's own would reinject that
+/// record on another subflow once its retransmission timer fires (loss,
+/// or just a slow ACK), and the peer, whose handshake may still wait for
+/// it, would fail on its provenance. During the handshake the peer fails
+/// anyway. Unlocked on entry (the work takes the socket lock).
 pub(crate) fn stop(ss: &SmkexSock) {
     let mut idle = ss.work.disable();
     // Records and the partial one hold secrets: erased now, not at free.
     *ss.driver.get(&mut idle) = Driver::new();
     let mut lock = ss.sk.lock();
-    detach_locked(ss, &mut lock);
+    detach_with(ss, &mut lock, ss.state() == state::COMPLETE);
 }

@@ -57,11 +57,14 @@ pub enum Counter {
     FailedRecordTruncated,
     /// Connections failed because the sequence space ran out.
     FailedRecordLimit,
+    /// Connections closed after completion before the peer acknowledged
+    /// our last record: their records stayed pinned until MPTCP freed them.
+    PinnedAtClose,
 }
 
 impl Counter {
     /// Every plain counter in slot order, so tables can be checked whole.
-    pub const ALL: [Counter; 20] = [
+    pub const ALL: [Counter; 21] = [
         Counter::SocketsAttached,
         Counter::OptInvalid,
         Counter::OptFault,
@@ -82,6 +85,7 @@ impl Counter {
         Counter::FailedRecordMalformed,
         Counter::FailedRecordTruncated,
         Counter::FailedRecordLimit,
+        Counter::PinnedAtClose,
     ];
 
     /// The counter's slot in the array.
@@ -124,6 +128,7 @@ const NAMES: [&str; COUNT] = [
     "FailedRecordMalformed",
     "FailedRecordTruncated",
     "FailedRecordLimit",
+    "PinnedAtClose",
     // The protocol's reason names (Documentation/protocol.md §6).
     "FailedBindingHashMismatch",
     "FailedMalformedRecord",
@@ -220,14 +225,15 @@ mod tests {
             (Counter::FailedRecordMalformed, "FailedRecordMalformed"),
             (Counter::FailedRecordTruncated, "FailedRecordTruncated"),
             (Counter::FailedRecordLimit, "FailedRecordLimit"),
+            (Counter::PinnedAtClose, "PinnedAtClose"),
         ];
         for (slot, (counter, n)) in expected.iter().enumerate() {
             assert_eq!(counter.index(), slot);
             assert_eq!(Counter::ALL[slot], *counter);
             assert_eq!(name(slot), Some(*n));
         }
-        assert_eq!(FAILED_BASE, 20);
-        assert_eq!(COUNT, 35);
+        assert_eq!(FAILED_BASE, 21);
+        assert_eq!(COUNT, 36);
         assert_eq!(name(COUNT - 1), Some("FailedChannelClosed"));
         assert_eq!(name(COUNT), None);
         assert_eq!(name(usize::MAX), None);
@@ -235,9 +241,9 @@ mod tests {
 
     #[test]
     fn reason_slots() {
-        assert_eq!(failed(FailureReason::BindingHashMismatch), 20);
-        assert_eq!(failed(FailureReason::Timeout), 28);
-        assert_eq!(failed(FailureReason::ChannelClosed), 34);
+        assert_eq!(failed(FailureReason::BindingHashMismatch), 21);
+        assert_eq!(failed(FailureReason::Timeout), 29);
+        assert_eq!(failed(FailureReason::ChannelClosed), 35);
         for (i, r) in FailureReason::ALL.iter().enumerate() {
             assert_eq!(failed(*r), FAILED_BASE + i);
         }
