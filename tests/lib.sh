@@ -240,6 +240,19 @@ smkex_balance() {
   tap_diag "$1: started $started completed $completed failed $failed closed $closed"
   [ -n "$started" ] && [ "$started" = $((completed + failed + closed)) ]
 }
+# report_outcomes OUT CLIENT_OUTPUTS SERVER_OUTPUTS: the lines of
+# `concurrent --report` on both sides (each argument a file or a glob),
+# joined by the client's port into OUT (OUT.c and OUT.s are its sorted
+# sides), one line per connection:
+# PORT CLIENT SERVER, each side "complete:EXPORTER",
+# "failed:REASON[:key-readable]" or "-" (that side never reported it).
+report_outcomes() {
+  # shellcheck disable=SC2086 # globs on purpose
+  awk '$1 == "conn" { print $2, $3 ":" $4 ($5 ? ":" $5 : "") }' $2 | sort >"$1.c"
+  # shellcheck disable=SC2086
+  awk '$1 == "conn" { print $2, $3 ":" $4 ($5 ? ":" $5 : "") }' $3 | sort >"$1.s"
+  join -a 1 -a 2 -e - -o 0,1.2,2.2 "$1.c" "$1.s" >"$1"
+}
 # smkex_unload: rmmod once the last SMKEX socket is gone (bounded wait).
 smkex_unload() {
   local i

@@ -61,12 +61,8 @@ run_family() {
 run_family 4 "$SERVER_ADDR1" "$V4" 11001
 run_family 6 "$SERVER_ADDR1_V6" "$V6" 11002
 
-# One line per connection, both sides side by side: PORT CLIENT SERVER
-# where each side is "complete:EXPORTER", "failed:REASON[:key-readable]" or
-# "-" (that side never reported it).
-cat "$tmp"/v?.client | awk '$1 == "conn" { print $2, $3 ":" $4 ($5 ? ":" $5 : "") }' | sort >"$tmp/c"
-cat "$tmp"/v?.server | awk '$1 == "conn" { print $2, $3 ":" $4 ($5 ? ":" $5 : "") }' | sort >"$tmp/s"
-join -a 1 -a 2 -e - -o 0,1.2,2.2 "$tmp/c" "$tmp/s" >"$tmp/outcomes"
+# One line per connection, both sides side by side (lib.sh).
+report_outcomes "$tmp/outcomes" "$tmp/v?.client" "$tmp/v?.server"
 count() { awk "$1" "$tmp/outcomes" | wc -l; }
 complete_equal=$(count '$2 ~ /^complete/ && $2 == $3')
 unequal=$(count '$2 ~ /^complete/ && $3 ~ /^complete/ && $2 != $3')
