@@ -105,10 +105,11 @@ summary() { sed -n "s/.* $2 \([0-9]*\).*/\1/p" "$tmp/$1"; }
 # server before the client's MP_CAPABLE ACK (net/mptcp/subflow.c says so):
 # the SMKEX server refuses such a connection (fail closed), which is right.
 mptcp_fallbacks() {
-  local ns c sum=0
+  local ns c n sum=0
   for ns in "$NS_C" "$NS_S"; do
     for c in MPTcpExtMPCapableFallbackACK MPTcpExtMPCapableFallbackSYNACK MPTcpExtMPCapableDataFallback MPTcpExtDssFallback; do
-      sum=$((sum + $(ns_counter "$ns" "$c")))
+      n=$(ns_counter "$ns" "$c")
+      sum=$((sum + ${n:-0}))
     done
   done
   echo $sum
