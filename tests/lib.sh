@@ -247,10 +247,11 @@ smkex_balance() {
 # PORT CLIENT SERVER, each side "complete:EXPORTER",
 # "failed:REASON[:key-readable]" or "-" (that side never reported it).
 report_outcomes() {
+  local lines='$1 == "conn" { print $2, $3 ":" $4 ($5 ? ":" $5 : "") }'
   # shellcheck disable=SC2086 # globs on purpose
-  awk '$1 == "conn" { print $2, $3 ":" $4 ($5 ? ":" $5 : "") }' $2 | sort >"$1.c"
+  awk "$lines" $2 | sort >"$1.c"
   # shellcheck disable=SC2086
-  awk '$1 == "conn" { print $2, $3 ":" $4 ($5 ? ":" $5 : "") }' $3 | sort >"$1.s"
+  awk "$lines" $3 | sort >"$1.s"
   join -a 1 -a 2 -e - -o 0,1.2,2.2 "$1.c" "$1.s" >"$1"
 }
 # smkex_unload: rmmod once the last SMKEX socket is gone (bounded wait).

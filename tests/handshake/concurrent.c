@@ -14,6 +14,7 @@
  * listener returns for a connection that fell back to TCP; it counts as
  * one of COUNT, so that the server still ends, and fails the exit status
  * unless --report.)
+ *
  *   concurrent server PORT COUNT [--family 4|6] [--plain [--joined]] [--records]
  *   concurrent client ADDR PORT COUNT [--batch N] [--family 4|6] [--plain [--joined]] [--records]
  *
